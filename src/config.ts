@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+/**
+ * Every setting Earshot reads, parsed once at start. Nothing else reads process.env:
+ * the composition root passes the typed result to whoever needs it.
+ */
+const slackUserList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^[UW][A-Z0-9]+$/, 'Slack user ids look like U012ABCDEF')));
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const url = z.url({ message: 'expected an absolute URL such as http://127.0.0.1:3000' });
+const optionalUrl = optionalString.pipe(url.optional());
+
+const boolFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'expected postgres://user@host:port/database')
+      .optional(),
+  ),
+  EARSHOT_DATA_DIR: z.string().default('./data'),
+
+  SLACK_BOT_TOKEN: optionalString.pipe(
+    z.string().startsWith('xoxb-', 'expected a bot token starting with xoxb-').optional(),
+  ),
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_APP_TOKEN: optionalString.pipe(
+    z.string().startsWith('xapp-', 'expected an app-level token starting with xapp-').optional(),
+  ),
+  SLACK_API_URL: optionalUrl,
+
+  X_BEARER_TOKEN: optionalString,
+  X_API_URL: optionalUrl,
+  X_API_KEY: optionalString,
+  X_API_SECRET: optionalString,
+  X_ACCESS_TOKEN: optionalString,
+  X_ACCESS_SECRET: optionalString,
+  X_OAUTH2_USER_TOKEN: optionalString,
+
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalUrl,
+  OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+  OPENAI_TIMEOUT_MS: z.coerce.number().int().positive().default(8000),
+
+  EARSHOT_ADMINS: slackUserList.default([]),
+  EARSHOT_DEFAULT_ROLE: z.enum(['admin', 'lead', 'agent', 'viewer']).default('agent'),
+  EARSHOT_FEEDBACK_CHANNEL: z.string().default('earshot-feedback'),
+  EARSHOT_CRISIS_CHANNEL: z.string().default('earshot-oncall'),
+  EARSHOT_LEADS_CHANNEL: z.string().default('earshot-leads'),
+  /** Minutes within which a second post by the same author on the same source joins their open ticket. */
+  EARSHOT_GROUPING_WINDOW_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(24 * 60),
+  EARSHOT_MASK_PII: boolFlag.default(true),
+  EARSHOT_MAX_TEXT_LENGTH: z.coerce.number().int().positive().default(20_000),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Names every setting the schema knows, for the README check and .env.example. */
+export const configKeys = Object.keys(configSchema.shape) as (keyof Config)[];
+
+/**
+ * Parses the environment. Throws one error naming every bad variable and what it expects,
+ * so an operator fixes them all in one go.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(environment)';
+    return `  ${name}: ${issue.message}`;
+  });
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}

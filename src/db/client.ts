@@ -1,0 +1,97 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import type { Database } from './database.js';
+import * as schema from './schema/index.js';
+
+export interface DatabaseHandle {
+  db: Database;
+  kind: 'pglite' | 'postgres';
+  /** Runs the migrations folder under a lock, so replicas starting together apply it once. */
+  migrate: () => Promise<void>;
+  /** A cheap round trip, for readiness probes. */
+  ping: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** postgres://… for a server; unset for the embedded PGlite database. */
+  url?: string | undefined;
+  /** PGlite data directory, or `memory://` for a throwaway database. */
+  dataDir: string;
+  migrationsFolder: string;
+  /** postgres.js pool size. */
+  maxConnections?: number;
+}
+
+/** Arbitrary but fixed: the advisory lock key that serialises migrations across replicas. */
+const MIGRATION_LOCK_KEY = 7_424_051_001;
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  return options.url ? openPostgres(options.url, options) : openPglite(options);
+}
+
+async function openPglite(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  const memory = options.dataDir.startsWith('memory://');
+  if (!memory) mkdirSync(options.dataDir, { recursive: true });
+  const client = memory ? new PGlite() : new PGlite(options.dataDir);
+  await client.waitReady;
+  const db = drizzlePglite({ client, schema }) as unknown as Database;
+  return {
+    db,
+    kind: 'pglite',
+    // One process owns a PGlite directory, so there is no one to race with.
+    migrate: async () => {
+      const { migrate } = await import('drizzle-orm/pglite/migrator');
+      await migrate(drizzlePglite({ client, schema }), { migrationsFolder: options.migrationsFolder });
+    },
+    ping: async () => {
+      await client.query('select 1');
+    },
+    close: async () => {
+      await client.close();
+    },
+  };
+}
+
+async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  const client = postgres(url, {
+    max: options.maxConnections ?? 10,
+    onnotice: () => {},
+    // Timestamps stay Date objects; bigints that fit come back as numbers through drizzle's mode.
+    connection: { application_name: 'earshot' },
+  });
+  const db = drizzlePostgres({ client, schema }) as unknown as Database;
+  return {
+    db,
+    kind: 'postgres',
+    migrate: () => migratePostgres(url, options.migrationsFolder),
+    ping: async () => {
+      await client`select 1`;
+    },
+    close: async () => {
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
+/**
+ * drizzle's migrator takes no lock of its own; a dedicated one-connection client holds a
+ * session advisory lock for the whole run, so two replicas starting at once apply each migration once.
+ */
+async function migratePostgres(url: string, migrationsFolder: string): Promise<void> {
+  const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+  const client = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await client`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    try {
+      await migrate(drizzlePostgres({ client }), { migrationsFolder });
+    } finally {
+      await client`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+    }
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,53 @@
+import { type Logger, pino } from 'pino';
+
+export type { Logger } from 'pino';
+
+/** Paths pino blanks wherever they appear in a log object, so tokens never reach a log line. */
+export const REDACTED_PATHS = [
+  'token',
+  'botToken',
+  'appToken',
+  'signingSecret',
+  'secret',
+  'apiKey',
+  'password',
+  'authorization',
+  '*.token',
+  '*.secret',
+  '*.signingSecret',
+  '*.apiKey',
+  '*.password',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'req.headers["x-slack-signature"]',
+  'req.headers["webhook-signature"]',
+  'config.SLACK_BOT_TOKEN',
+  'config.SLACK_SIGNING_SECRET',
+  'config.SLACK_APP_TOKEN',
+  'config.X_BEARER_TOKEN',
+  'config.X_API_SECRET',
+  'config.X_ACCESS_SECRET',
+  'config.X_OAUTH2_USER_TOKEN',
+  'config.OPENAI_API_KEY',
+  'config.DATABASE_URL',
+];
+
+export interface LoggerOptions {
+  level: string;
+  /** Pretty, human lines in a terminal; JSON everywhere else. */
+  pretty?: boolean;
+  destination?: NodeJS.WritableStream;
+}
+
+export function createLogger({ level, pretty = false, destination }: LoggerOptions): Logger {
+  const options = {
+    level,
+    base: { app: 'earshot' },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  };
+  if (pretty && !destination) {
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } });
+  }
+  return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
+}

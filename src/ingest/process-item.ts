@@ -1,0 +1,200 @@
+import { and, desc, eq, gte, or, sql } from 'drizzle-orm';
+import type { Database } from '../db/database.js';
+import { items, tickets } from '../db/schema/index.js';
+import { AppError } from '../errors.js';
+import { computeDueTimes } from '../sla/policy.js';
+import { chooseTicketForItem, type GroupingCandidate } from '../tickets/grouping.js';
+import { nextStatus } from '../tickets/lifecycle.js';
+import { slaClockPatch } from '../tickets/sla-clock.js';
+import { recordEvent } from '../tickets/timeline.js';
+import type { Actor, Item, Priority, Ticket } from '../tickets/types.js';
+import type { Assessment } from '../triage/types.js';
+
+const INGEST_ACTOR: Actor = { kind: 'system', name: 'ingest' };
+
+export type ProcessOutcome = 'opened' | 'joined' | 'reopened' | 'already_processed';
+
+export interface ProcessedItem {
+  outcome: ProcessOutcome;
+  ticket: Ticket;
+  item: Item;
+}
+
+export interface ProcessOptions {
+  /** Minutes within which the same author's next post joins their ticket. */
+  groupingWindowMinutes: number;
+  now?: Date;
+}
+
+/**
+ * Turns a stored, triaged item into work: it opens a ticket, or joins the open ticket of the same
+ * conversation (reopening a resolved one). Idempotent: an item already processed returns its ticket.
+ * Per-author and per-conversation advisory locks make two items of one conversation, processed at
+ * the same moment by two workers, land in one ticket rather than two.
+ */
+export async function processItem(
+  db: Database,
+  input: { itemId: number; assessment: Assessment },
+  options: ProcessOptions,
+): Promise<ProcessedItem> {
+  const now = options.now ?? new Date();
+  return db.transaction(async (tx) => {
+    const [item] = await tx.select().from(items).where(eq(items.id, input.itemId)).for('update');
+    if (!item) throw new AppError('not_found', `Item ${input.itemId} does not exist.`);
+    if (item.processedAt && item.ticketId) {
+      const [ticket] = await tx.select().from(tickets).where(eq(tickets.id, item.ticketId));
+      if (ticket) return { outcome: 'already_processed', ticket, item };
+    }
+
+    const lockKeys = [`author:${item.authorId}`];
+    if (item.conversationId) lockKeys.push(`conversation:${item.sourceId}:${item.conversationId}`);
+    for (const key of lockKeys.sort()) {
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`earshot:${key}`}))`);
+    }
+
+    const match = await findConversationTicket(tx, item, options.groupingWindowMinutes);
+    const { outcome, ticket } = match
+      ? await joinTicket(tx, match, item, input.assessment, now)
+      : { outcome: 'opened' as const, ticket: await openTicket(tx, item, input.assessment, now) };
+
+    const [processed] = await tx
+      .update(items)
+      .set({
+        ticketId: ticket.id,
+        processedAt: now,
+        triage: input.assessment.triage as unknown as Record<string, unknown>,
+      })
+      .where(eq(items.id, item.id))
+      .returning();
+    return { outcome, ticket, item: processed! };
+  });
+}
+
+async function findConversationTicket(tx: Database, item: Item, windowMinutes: number): Promise<Ticket | null> {
+  if (item.parentExternalId) {
+    const [parent] = await tx
+      .select({ ticketId: items.ticketId })
+      .from(items)
+      .where(and(eq(items.sourceId, item.sourceId), eq(items.externalId, item.parentExternalId)));
+    if (parent?.ticketId) return lockTicket(tx, parent.ticketId);
+  }
+  const windowStart = new Date(item.createdAt.getTime() - windowMinutes * 60_000);
+  const sameConversation = item.conversationId ? eq(tickets.conversationId, item.conversationId) : undefined;
+  const sameAuthor = and(eq(tickets.authorId, item.authorId), gte(tickets.lastCustomerMessageAt, windowStart));
+  const candidates: GroupingCandidate[] = await tx
+    .select({
+      id: tickets.id,
+      authorId: tickets.authorId,
+      conversationId: tickets.conversationId,
+      status: tickets.status,
+      lastCustomerMessageAt: tickets.lastCustomerMessageAt,
+    })
+    .from(tickets)
+    .where(and(eq(tickets.sourceId, item.sourceId), sameConversation ? or(sameConversation, sameAuthor) : sameAuthor))
+    .orderBy(desc(tickets.lastCustomerMessageAt))
+    .limit(20);
+  const chosen = chooseTicketForItem(item, candidates, windowMinutes);
+  return chosen ? lockTicket(tx, chosen.id) : null;
+}
+
+async function lockTicket(tx: Database, id: number): Promise<Ticket | null> {
+  const [ticket] = await tx.select().from(tickets).where(eq(tickets.id, id)).for('update');
+  return ticket ?? null;
+}
+
+async function openTicket(tx: Database, item: Item, assessment: Assessment, now: Date): Promise<Ticket> {
+  const { triage } = assessment;
+  const [ticket] = await tx
+    .insert(tickets)
+    .values({
+      sourceId: item.sourceId,
+      authorId: item.authorId,
+      conversationId: item.conversationId ?? item.externalId,
+      priority: assessment.priority,
+      priorityReasons: assessment.priorityReasons,
+      category: triage.category,
+      sentiment: triage.sentiment,
+      sentimentScore: triage.sentimentScore,
+      language: triage.language,
+      topics: triage.topics,
+      tags: assessment.tags,
+      triage: triageDetails(assessment),
+      spam: triage.spam ? 1 : 0,
+      channel: assessment.channel,
+      lastCustomerMessageAt: item.createdAt,
+      // The clock starts when Earshot learns of the item, so a backfilled post is not born breached.
+      ...computeDueTimes(assessment.priority, now),
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning();
+  if (!ticket) throw new Error('insert into tickets returned no row');
+  await recordEvent(tx, ticket, {
+    actor: INGEST_ACTOR,
+    type: 'created',
+    after: { status: ticket.status, priority: ticket.priority, category: ticket.category, channel: ticket.channel },
+    details: {
+      itemId: item.id,
+      provider: triage.provider,
+      reasons: assessment.priorityReasons,
+      notify: assessment.notify ?? null,
+    },
+  });
+  return ticket;
+}
+
+async function joinTicket(
+  tx: Database,
+  ticket: Ticket,
+  item: Item,
+  assessment: Assessment,
+  now: Date,
+): Promise<{ outcome: 'joined' | 'reopened'; ticket: Ticket }> {
+  const status = nextStatus('customer_message', ticket);
+  const reopened = ticket.status === 'resolved' || ticket.status === 'closed';
+  const raised = rank(assessment.priority) < rank(ticket.priority);
+  const [updated] = await tx
+    .update(tickets)
+    .set({
+      status,
+      ...slaClockPatch(ticket, ticket.status, status, now),
+      itemCount: sql`${tickets.itemCount} + 1`,
+      lastCustomerMessageAt:
+        item.createdAt > ticket.lastCustomerMessageAt ? item.createdAt : ticket.lastCustomerMessageAt,
+      ...(raised ? { priority: assessment.priority, priorityReasons: assessment.priorityReasons } : {}),
+      ...(reopened ? { resolvedAt: null, closedAt: null, resolutionSla: 'ok' as const } : {}),
+      tags: [...new Set([...ticket.tags, ...assessment.tags])],
+      version: sql`${tickets.version} + 1`,
+      updatedAt: now,
+    })
+    .where(eq(tickets.id, ticket.id))
+    .returning();
+  if (!updated) throw new Error(`ticket ${ticket.id} vanished while locked`);
+  await recordEvent(tx, updated, {
+    actor: INGEST_ACTOR,
+    type: reopened ? 'reopened' : 'customer_message',
+    before: { status: ticket.status, priority: ticket.priority },
+    after: { status: updated.status, priority: updated.priority },
+    details: { itemId: item.id, reason: reopened ? 'the customer wrote again' : undefined },
+  });
+  return { outcome: reopened ? 'reopened' : 'joined', ticket: updated };
+}
+
+function rank(priority: Priority): number {
+  return Number(priority.slice(1));
+}
+
+function triageDetails(assessment: Assessment): Record<string, unknown> {
+  const { triage } = assessment;
+  return {
+    provider: triage.provider,
+    model: triage.model,
+    confidence: triage.confidence,
+    lowConfidence: triage.lowConfidence,
+    emotion: triage.emotion,
+    urgency: triage.urgency,
+    offensive: triage.offensive,
+    pii: triage.pii,
+    priorityScore: assessment.priorityScore,
+  };
+}

@@ -1,0 +1,131 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Database } from '../db/database.js';
+import { authors, items } from '../db/schema/index.js';
+import { AppError } from '../errors.js';
+import type { Author, Item } from '../tickets/types.js';
+
+/** An inbound post or message from any channel, in Earshot's own shape. */
+export interface InboundItem {
+  sourceId: number;
+  externalId: string;
+  author: {
+    externalId: string;
+    handle?: string | null;
+    displayName?: string | null;
+    followerCount?: number | null;
+    verified?: boolean | null;
+    language?: string | null;
+  };
+  text: string;
+  url?: string | null;
+  createdAt: Date;
+  conversationId?: string | null;
+  parentExternalId?: string | null;
+  language?: string | null;
+  raw?: unknown;
+}
+
+export interface StoredItem {
+  item: Item;
+  author: Author;
+  /** True when this (source, external id) had already arrived: nothing was written. */
+  duplicate: boolean;
+}
+
+// C0 controls other than tab and newline, DEL, and the C1 block: they only ever break layouts.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+
+/** Canonical text: NFC, no control characters, Windows line ends folded, outer space trimmed. */
+export function normalizeText(text: string): string {
+  return text.normalize('NFC').replace(/\r\n?/g, '\n').replace(CONTROL_CHARACTERS, '').trim();
+}
+
+/**
+ * Stores an inbound item exactly once per (source, external id), with its author, and returns it.
+ * This is the durable receipt: once it returns, the item survives a crash and the triage queue will
+ * get to it. A repeat (stream overlap, webhook resend, backfill) returns the stored row untouched.
+ */
+export async function storeItem(
+  db: Database,
+  inbound: InboundItem,
+  limits: { maxTextLength: number },
+): Promise<StoredItem> {
+  const text = normalizeText(inbound.text);
+  if (!text) throw new AppError('invalid_input', 'The item has no text.', { details: { field: 'text' } });
+  if (text.length > limits.maxTextLength) {
+    throw new AppError(
+      'payload_too_large',
+      `The text is ${text.length} characters; the limit is ${limits.maxTextLength}.`,
+      {
+        details: { field: 'text', length: text.length, limit: limits.maxTextLength },
+      },
+    );
+  }
+  if (!inbound.externalId.trim())
+    throw new AppError('invalid_input', 'The item has no id.', { details: { field: 'id' } });
+
+  return db.transaction(async (tx) => {
+    const [existing] = await tx
+      .select()
+      .from(items)
+      .where(and(eq(items.sourceId, inbound.sourceId), eq(items.externalId, inbound.externalId)));
+    if (existing) {
+      const [author] = await tx.select().from(authors).where(eq(authors.id, existing.authorId));
+      return { item: existing, author: author!, duplicate: true };
+    }
+    const author = await upsertAuthor(tx, inbound.sourceId, inbound.author);
+    const [inserted] = await tx
+      .insert(items)
+      .values({
+        sourceId: inbound.sourceId,
+        externalId: inbound.externalId,
+        authorId: author.id,
+        text,
+        url: inbound.url ?? null,
+        conversationId: inbound.conversationId ?? null,
+        parentExternalId: inbound.parentExternalId ?? null,
+        language: inbound.language ?? null,
+        raw: inbound.raw ?? null,
+        createdAt: inbound.createdAt,
+      })
+      .onConflictDoNothing({ target: [items.sourceId, items.externalId] })
+      .returning();
+    if (inserted) return { item: inserted, author, duplicate: false };
+    // Another transaction stored the same item between our look and our insert.
+    const [raced] = await tx
+      .select()
+      .from(items)
+      .where(and(eq(items.sourceId, inbound.sourceId), eq(items.externalId, inbound.externalId)));
+    return { item: raced!, author, duplicate: true };
+  });
+}
+
+/** Creates the author or refreshes what the source says of them; Earshot's own VIP flag is kept. */
+async function upsertAuthor(tx: Database, sourceId: number, input: InboundItem['author']): Promise<Author> {
+  const [author] = await tx
+    .insert(authors)
+    .values({
+      sourceId,
+      externalId: input.externalId,
+      handle: input.handle ?? null,
+      displayName: input.displayName ?? null,
+      followerCount: input.followerCount ?? 0,
+      verified: input.verified ?? false,
+      language: input.language ?? null,
+    })
+    .onConflictDoUpdate({
+      target: [authors.sourceId, authors.externalId],
+      set: {
+        handle: sql`coalesce(excluded.handle, ${authors.handle})`,
+        displayName: sql`coalesce(excluded.display_name, ${authors.displayName})`,
+        followerCount: input.followerCount == null ? sql`${authors.followerCount}` : sql`excluded.follower_count`,
+        verified: input.verified == null ? sql`${authors.verified}` : sql`excluded.verified`,
+        language: sql`coalesce(excluded.language, ${authors.language})`,
+        updatedAt: sql`now()`,
+      },
+    })
+    .returning();
+  if (!author) throw new Error('upsert into authors returned no row');
+  return author;
+}

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
+import type { Database } from '../db/database.js';
+import { sources } from '../db/schema/index.js';
+import { AppError } from '../errors.js';
+import { requirePermission } from '../tickets/permissions.js';
+import type { Actor, Source } from '../tickets/types.js';
+
+const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+/** A Standard Webhooks secret: `whsec_` and 32 random bytes in base64. */
+export function generateWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+/**
+ * Registers a channel Earshot listens to. A webhook source gets its signing secret here; the
+ * caller shows it once and Earshot never prints it again.
+ */
+export async function createSource(
+  db: Database,
+  actor: Actor,
+  input: { name: string; kind: Source['kind']; settings?: Record<string, unknown> },
+): Promise<Source> {
+  requirePermission(actor, 'source.manage');
+  const name = input.name.trim().toLowerCase();
+  if (!SOURCE_NAME.test(name)) {
+    throw new AppError(
+      'invalid_input',
+      'A source name is 1–40 lowercase letters, digits or dashes, starting with a letter or digit.',
+      {
+        details: { field: 'name' },
+      },
+    );
+  }
+  const [created] = await db
+    .insert(sources)
+    .values({
+      name,
+      kind: input.kind,
+      settings: input.settings ?? {},
+      secret: input.kind === 'webhook' ? generateWebhookSecret() : null,
+    })
+    .onConflictDoNothing()
+    .returning();
+  if (!created)
+    throw new AppError('conflict', `A source named "${name}" already exists.`, { details: { field: 'name' } });
+  return created;
+}
+
+export async function getSourceByName(db: Database, name: string): Promise<Source | null> {
+  const [source] = await db.select().from(sources).where(sql`lower(${sources.name}) = ${name.toLowerCase()}`);
+  return source ?? null;
+}
+
+export async function getSource(db: Database, id: number): Promise<Source | null> {
+  const [source] = await db.select().from(sources).where(eq(sources.id, id));
+  return source ?? null;
+}
+
+export async function listSources(db: Database): Promise<Source[]> {
+  return db.select().from(sources).orderBy(sources.name);
+}
+
+/**
+ * Returns the source with this name, creating it when it is missing; for sources that Earshot's
+ * own configuration declares (the X account, the sandbox demo feed), not for users.
+ */
+export async function ensureSource(
+  db: Database,
+  input: { name: string; kind: Source['kind']; settings?: Record<string, unknown> },
+): Promise<Source> {
+  const existing = await getSourceByName(db, input.name);
+  if (existing) return existing;
+  return createSource(db, { kind: 'system', name: 'config' }, input).catch(async (err) => {
+    const raced = await getSourceByName(db, input.name);
+    if (raced) return raced;
+    throw err;
+  });
+}
+
+/**
+ * Moves the ingestion cursor forward only: post ids are compared as numbers (they exceed 2^53,
+ * so as BigInt in SQL), so a late, older post can never move it back.
+ */
+export async function advanceCursor(db: Database, sourceId: number, externalId: string): Promise<void> {
+  if (!/^\d+$/.test(externalId)) throw new AppError('invalid_input', `Cursor ${externalId} is not a numeric id.`);
+  await db
+    .update(sources)
+    .set({ cursor: externalId, updatedAt: sql`now()` })
+    .where(
+      sql`${sources.id} = ${sourceId} and (${sources.cursor} is null or ${sources.cursor}::numeric < ${externalId}::numeric)`,
+    );
+}

@@ -1,0 +1,121 @@
+import { and, asc, desc, eq, ilike, inArray, isNull, or, sql } from 'drizzle-orm';
+import type { Database } from '../db/database.js';
+import { authors, items, sources, ticketEvents, tickets } from '../db/schema/index.js';
+import { AppError } from '../errors.js';
+import { type Author, type Item, OPEN_STATUSES, type Source, type Ticket, type TicketEvent } from './types.js';
+
+/** Everything a card needs: the ticket, who wrote, where, and the messages so far. */
+export interface TicketView {
+  ticket: Ticket;
+  author: Author;
+  source: Source;
+  /** The customer's messages, oldest first. */
+  items: Item[];
+}
+
+export async function getTicket(db: Database, id: number): Promise<Ticket | null> {
+  const [ticket] = await db.select().from(tickets).where(eq(tickets.id, id));
+  return ticket ?? null;
+}
+
+export async function getTicketView(db: Database, id: number): Promise<TicketView> {
+  const [row] = await db
+    .select({ ticket: tickets, author: authors, source: sources })
+    .from(tickets)
+    .innerJoin(authors, eq(authors.id, tickets.authorId))
+    .innerJoin(sources, eq(sources.id, tickets.sourceId))
+    .where(eq(tickets.id, id));
+  if (!row) throw new AppError('not_found', `Ticket #${id} does not exist.`, { details: { ticketId: id } });
+  const messages = await db
+    .select()
+    .from(items)
+    .where(eq(items.ticketId, id))
+    .orderBy(asc(items.createdAt), asc(items.id));
+  return { ...row, items: messages };
+}
+
+export async function getTicketBySlackMessage(db: Database, channel: string, ts: string): Promise<Ticket | null> {
+  const [ticket] = await db
+    .select()
+    .from(tickets)
+    .where(and(eq(tickets.slackTs, ts), eq(tickets.channel, channel)));
+  return ticket ?? null;
+}
+
+/** The timeline, oldest first: the audit log and the source of the card's thread. */
+export async function getTimeline(db: Database, ticketId: number): Promise<TicketEvent[]> {
+  return db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, ticketId)).orderBy(asc(ticketEvents.id));
+}
+
+const priorityOrder = sql`${tickets.priority}`;
+
+/** The open queue: unclaimed first, then by priority, then oldest first (served by tickets_open_queue_idx). */
+export async function listOpenQueue(
+  db: Database,
+  options: { limit: number; unclaimedOnly?: boolean },
+): Promise<Ticket[]> {
+  const open = inArray(tickets.status, [...OPEN_STATUSES]);
+  return db
+    .select()
+    .from(tickets)
+    .where(and(open, eq(tickets.spam, 0), options.unclaimedOnly ? isNull(tickets.assignee) : undefined))
+    .orderBy(sql`${tickets.assignee} is not null`, priorityOrder, asc(tickets.createdAt))
+    .limit(options.limit);
+}
+
+/** One agent's open tickets, most urgent first. */
+export async function listAssignedTickets(
+  db: Database,
+  slackUserId: string,
+  options: { limit: number },
+): Promise<Ticket[]> {
+  return db
+    .select()
+    .from(tickets)
+    .where(and(eq(tickets.assignee, slackUserId), inArray(tickets.status, [...OPEN_STATUSES])))
+    .orderBy(priorityOrder, asc(tickets.createdAt))
+    .limit(options.limit);
+}
+
+/**
+ * `/earshot find`: `#123` finds a ticket by id, `@handle` by author, anything else searches the
+ * customer's text. Newest first.
+ */
+export async function findTickets(db: Database, query: string, options: { limit: number }): Promise<Ticket[]> {
+  const q = query.trim();
+  const byId = /^#?(\d+)$/.exec(q);
+  if (byId) {
+    const ticket = await getTicket(db, Number(byId[1]));
+    return ticket ? [ticket] : [];
+  }
+  if (q.startsWith('@')) {
+    const handle = q.slice(1);
+    return db
+      .select({ ticket: tickets })
+      .from(tickets)
+      .innerJoin(authors, eq(authors.id, tickets.authorId))
+      .where(or(sql`lower(${authors.handle}) = ${handle.toLowerCase()}`, eq(authors.externalId, handle)))
+      .orderBy(desc(tickets.createdAt))
+      .limit(options.limit)
+      .then((rows) => rows.map((row) => row.ticket));
+  }
+  if (q.length < 2) return [];
+  const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return db
+    .selectDistinct({ ticket: tickets })
+    .from(tickets)
+    .innerJoin(items, eq(items.ticketId, tickets.id))
+    .where(ilike(items.text, pattern))
+    .orderBy(desc(tickets.createdAt))
+    .limit(options.limit)
+    .then((rows) => rows.map((row) => row.ticket));
+}
+
+/** An author's other tickets, for the card's "repeat contact" line and the priority score. */
+export async function countAuthorTickets(db: Database, authorId: number): Promise<number> {
+  const [row] = await db
+    .select({ count: sql<number>`count(*)::int` })
+    .from(tickets)
+    .where(eq(tickets.authorId, authorId));
+  return row?.count ?? 0;
+}

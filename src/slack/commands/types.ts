@@ -1,0 +1,41 @@
+import type { KnownBlock } from '@slack/bolt';
+import type { Config } from '../../config.js';
+import type { Database } from '../../db/database.js';
+import type { Logger } from '../../logger.js';
+import type { Permission } from '../../tickets/permissions.js';
+import type { Actor } from '../../tickets/types.js';
+
+/** What every `/earshot` subcommand receives. */
+export interface CommandContext {
+  db: Database;
+  config: Config;
+  logger: Logger;
+  actor: Actor;
+  /** The words after the subcommand name, as typed (quotes kept). */
+  args: string;
+  channelId: string;
+  userId: string;
+  triggerId: string;
+}
+
+/** What a subcommand answers; ephemeral unless the user asked to share. */
+export interface CommandReply {
+  text: string;
+  blocks?: KnownBlock[];
+  /** `in_channel` shares the answer with the channel. */
+  responseType?: 'ephemeral' | 'in_channel';
+}
+
+/**
+ * One `/earshot` subcommand. Each lives in its own file under `src/slack/commands/` and is listed in
+ * `src/slack/commands/index.ts`; the dispatcher checks `permission` before `run`, so a refusal never
+ * depends on the subcommand remembering to check.
+ */
+export interface Subcommand {
+  name: string;
+  /** One line for `/earshot help`: `queue` — open tickets by priority and age. */
+  usage: string;
+  summary: string;
+  permission: Permission;
+  run: (ctx: CommandContext) => Promise<CommandReply>;
+}

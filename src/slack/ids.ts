@@ -1,0 +1,79 @@
+/**
+ * Every Slack identifier Earshot's listeners, builders and manifest share. A test checks the
+ * manifest and the registered listeners against this file, so an id lives here and nowhere else.
+ */
+
+/** The slash command, as declared in manifests/. */
+export const SLASH_COMMAND = '/earshot';
+
+/** `action_id`s of interactive elements. */
+export const ACTIONS = {
+  // Ticket card buttons
+  claim: 'ticket_claim',
+  unclaim: 'ticket_unclaim',
+  reply: 'ticket_reply',
+  tag: 'ticket_tag',
+  escalate: 'ticket_escalate',
+  resolve: 'ticket_resolve',
+  reopen: 'ticket_reopen',
+  /** The card's overflow menu: assign, spam, copy link, correct triage, full text. */
+  overflow: 'ticket_overflow',
+  retryReply: 'ticket_retry_reply',
+  // Modal elements that dispatch actions while the modal is open
+  templatePicked: 'reply_template_picked',
+  replyTextChanged: 'reply_text_changed',
+  // Burst digest card
+  openDigest: 'digest_open',
+  // Crisis alert card
+  crisisAcknowledge: 'crisis_acknowledge',
+  crisisIncident: 'crisis_incident',
+  crisisSnooze: 'crisis_snooze',
+  crisisResolve: 'crisis_resolve',
+  // App Home
+  homeRefresh: 'home_refresh',
+  homeOpenTicket: 'home_open_ticket',
+} as const;
+
+/** Values of the card's overflow menu options. */
+export const OVERFLOW_OPTIONS = {
+  assign: 'assign',
+  spam: 'spam',
+  copyLink: 'copy_link',
+  correct: 'correct',
+  fullText: 'full_text',
+  close: 'close',
+} as const;
+
+/** `callback_id`s of modals. */
+export const VIEWS = {
+  reply: 'reply_modal',
+  tag: 'tag_modal',
+  escalate: 'escalate_modal',
+  assign: 'assign_modal',
+  correct: 'correct_modal',
+  fullText: 'full_text_modal',
+  digest: 'digest_modal',
+  incident: 'incident_modal',
+} as const;
+
+/** `block_id`s of modal inputs, so `view.state.values[block][action]` reads the same everywhere. */
+export const BLOCKS = {
+  replyTemplate: 'reply_template',
+  replyText: 'reply_text',
+  replyPreview: 'reply_preview',
+  tagSelect: 'tag_select',
+  tagNew: 'tag_new',
+  escalateTier: 'escalate_tier',
+  escalateReason: 'escalate_reason',
+  escalateNotify: 'escalate_notify',
+  assignUser: 'assign_user',
+  correctCategory: 'correct_category',
+  correctSentiment: 'correct_sentiment',
+  correctPriority: 'correct_priority',
+  incidentTitle: 'incident_title',
+} as const;
+
+/** The one `action_id` of each modal input element (inputs dispatch nothing unless listed in ACTIONS). */
+export const INPUTS = {
+  value: 'value',
+} as const;

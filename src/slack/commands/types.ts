@@ -1,4 +1,4 @@
-import type { KnownBlock } from '@slack/bolt';
+import type { KnownBlock } from '@slack/types';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
 import type { Logger } from '../../logger.js';

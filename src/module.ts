@@ -1,0 +1,42 @@
+import type { Config } from './config.js';
+import type { DatabaseHandle } from './db/client.js';
+import type { Database } from './db/database.js';
+import type { ReadinessCheck } from './http/probes.js';
+import type { Route } from './http/router.js';
+import type { Logger } from './logger.js';
+
+/** What the composition root hands every feature module. */
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  database: DatabaseHandle;
+  db: Database;
+  /** Identifies this process among replicas (job runs, leases). */
+  instanceId: string;
+  /** The app's own base URL once the HTTP server listens (http://127.0.0.1:PORT). */
+  baseUrl: () => string;
+  /** Services modules expose to each other by name, filled in module order (see src/modules.ts). */
+  services: Map<string, unknown>;
+}
+
+/**
+ * A feature's part in the running app: routes on the shared HTTP server, readiness checks, and
+ * background work started after the server listens and stopped, in reverse order, at shutdown.
+ */
+export interface EarshotModule {
+  name: string;
+  routes?: Route[];
+  readiness?: ReadinessCheck[];
+  start?: () => Promise<void>;
+  /** Finish in-flight work, then release resources. */
+  stop?: () => Promise<void>;
+}
+
+export type ModuleFactory = (ctx: AppContext) => Promise<EarshotModule | null> | EarshotModule | null;
+
+/** Reads a service another module registered, failing loudly when the module order is wrong. */
+export function requireService<T>(ctx: AppContext, name: string): T {
+  if (!ctx.services.has(name))
+    throw new Error(`service "${name}" is not registered; check the order in src/modules.ts`);
+  return ctx.services.get(name) as T;
+}

@@ -119,3 +119,13 @@ export async function countAuthorTickets(db: Database, authorId: number): Promis
     .where(eq(tickets.authorId, authorId));
   return row?.count ?? 0;
 }
+
+/** One customer's history on a source: all their tickets, newest first. */
+export async function listAuthorTickets(db: Database, authorId: number, options: { limit: number }): Promise<Ticket[]> {
+  return db
+    .select()
+    .from(tickets)
+    .where(eq(tickets.authorId, authorId))
+    .orderBy(desc(tickets.lastCustomerMessageAt))
+    .limit(options.limit);
+}

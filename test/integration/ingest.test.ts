@@ -6,7 +6,13 @@ import { processItem } from '../../src/ingest/process-item.js';
 import { normalizeText, storeItem } from '../../src/ingest/store-item.js';
 import { advanceCursor, createSource, getSource } from '../../src/sources/sources.js';
 import { recordReply, resolveTicket } from '../../src/tickets/actions.js';
-import { getTicketView, getTimeline } from '../../src/tickets/queries.js';
+import {
+  findTickets,
+  getTicketView,
+  getTimeline,
+  listAuthorTickets,
+  listOpenQueue,
+} from '../../src/tickets/queries.js';
 import { describeEachDatabase } from '../helpers/database.js';
 import { assessmentFixture, inboundFixture, ingestFixture, seedSource, userActor } from '../helpers/fixtures.js';
 
@@ -207,5 +213,35 @@ describeEachDatabase('ingestion', (handle) => {
     ).catch((e: unknown) => e);
     expect(isAppError(err, 'not_found')).toBe(true);
     expect((await db.select().from(tickets).where(eq(tickets.channel, 'nowhere'))).length).toBe(0);
+  });
+
+  it('finds tickets by id, handle and text, lists the queue and an author history', async () => {
+    const { db } = handle();
+    const source = await seedSource(db);
+    const author = { externalId: 'finder-1', handle: 'FinderPerson' };
+    const a = await ingestFixture(
+      db,
+      inboundFixture(source.id, { author, text: 'The zebra-coloured parcel is lost' }),
+      assessmentFixture({ priority: 'P4' }),
+      0,
+    );
+    const b = await ingestFixture(
+      db,
+      inboundFixture(source.id, { author, text: 'Second note' }),
+      assessmentFixture({ priority: 'P1' }),
+      0,
+    );
+    expect((await findTickets(db, `#${a.ticket.id}`, { limit: 5 })).map((t) => t.id)).toEqual([a.ticket.id]);
+    expect((await findTickets(db, '@finderperson', { limit: 5 })).map((t) => t.id).sort()).toEqual(
+      [a.ticket.id, b.ticket.id].sort(),
+    );
+    expect((await findTickets(db, 'zebra-coloured', { limit: 5 })).map((t) => t.id)).toEqual([a.ticket.id]);
+    expect(await findTickets(db, '100%_', { limit: 5 })).toEqual([]);
+    const history = await listAuthorTickets(db, a.ticket.authorId, { limit: 10 });
+    expect(history.map((t) => t.id).sort()).toEqual([a.ticket.id, b.ticket.id].sort());
+    const queue = await listOpenQueue(db, { limit: 500 });
+    const positions = [queue.findIndex((t) => t.id === b.ticket.id), queue.findIndex((t) => t.id === a.ticket.id)];
+    expect(positions[0]).toBeGreaterThanOrEqual(0);
+    expect(positions[0]!).toBeLessThan(positions[1]!);
   });
 });

@@ -73,6 +73,17 @@ export const configSchema = z.object({
     .default(24 * 60),
   EARSHOT_MASK_PII: boolFlag.default(true),
   EARSHOT_MAX_TEXT_LENGTH: z.coerce.number().int().positive().default(20_000),
+
+  // --- Ingestion and replies (issue 4) ---
+  /** `stream` (filtered stream + backfill), `poll` (mentions + recent search on a schedule) or `off`. */
+  X_INGEST_MODE: z.enum(['stream', 'poll', 'off']).default('stream'),
+  X_POLL_INTERVAL_SECONDS: z.coerce.number().int().min(15).default(60),
+  /** The X user id whose mentions polling reads; unset = recent search only. */
+  X_ACCOUNT_ID: optionalString.pipe(z.string().regex(/^\d+$/, 'expected a numeric X user id').optional()),
+  /** The Earshot source that X posts are stored under. */
+  X_SOURCE_NAME: z.string().default('x'),
+  EARSHOT_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  EARSHOT_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,7 +1,8 @@
 import type { ModuleFactory } from './module.js';
+import { observabilityModule } from './observability/module.js';
 
 /**
  * The feature modules of the running app, in start order. A module may use services registered by
  * the modules before it. Add a feature by adding its factory here.
  */
-export const MODULES: readonly ModuleFactory[] = [];
+export const MODULES: readonly ModuleFactory[] = [observabilityModule];

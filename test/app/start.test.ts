@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Earshot, startEarshot } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
+import { observabilityModule } from '../../src/observability/module.js';
 
 /** Collects JSON log lines so a test can read what the app said. */
 function logSink() {
@@ -22,7 +23,7 @@ describe('starting Earshot with nothing configured', () => {
 
   beforeAll(async () => {
     const config = loadConfig({ PORT: '0', EARSHOT_DATA_DIR: 'memory://', SLACK_BOT_TOKEN: undefined });
-    app = await startEarshot(config, sink.logger, { modules: [] });
+    app = await startEarshot(config, sink.logger, { modules: [observabilityModule] });
   });
   afterAll(async () => {
     await app.stop();
@@ -34,6 +35,16 @@ describe('starting Earshot with nothing configured', () => {
     const ready = await fetch(`${app.http.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', checks: [{ name: 'database', ok: true }] });
+  });
+
+  it('exports Prometheus metrics, including the outbox backlog', async () => {
+    const res = await fetch(`${app.http.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const body = await res.text();
+    expect(body).toContain('earshot_outbox_backlog 0');
+    expect(body).toContain('# TYPE earshot_items_ingested_total counter');
+    expect(body).toContain('earshot_process_resident_memory_bytes');
   });
 
   it('answers unknown routes with 404 and wrong methods with 405', async () => {

@@ -74,6 +74,51 @@ export const configSchema = z.object({
   EARSHOT_MASK_PII: boolFlag.default(true),
   EARSHOT_MAX_TEXT_LENGTH: z.coerce.number().int().positive().default(20_000),
 
+  // --- SLA, escalation, crisis alerts, digests, retention (src/sla, src/crisis, src/reports, src/privacy) ---
+  /** Slack user groups on duty per channel: `S0123` for all, or `earshot-feedback=S0123,C0456=S0789`. */
+  EARSHOT_ON_DUTY_GROUPS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const groups: Record<string, string> = {};
+      for (const part of value
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const [channel, group] = part.includes('=') ? part.split('=', 2) : ['*', part];
+        if (!channel || !group || !/^S[A-Z0-9]+$/.test(group.trim())) {
+          ctx.addIssue({ code: 'custom', message: 'expected S0123 or channel=S0123, comma-separated' });
+          return z.NEVER;
+        }
+        groups[channel.trim()] = group.trim();
+      }
+      return groups;
+    }),
+  /** The on-call Slack user group mentioned on crisis alerts (S0123). */
+  EARSHOT_ONCALL_GROUP: optionalString.pipe(
+    z
+      .string()
+      .regex(/^S[A-Z0-9]+$/, 'expected a user group id like S0123')
+      .optional(),
+  ),
+  EARSHOT_ESCALATE_ON_DUTY_MINUTES: z.coerce.number().int().min(0).default(30),
+  EARSHOT_ESCALATE_LEADS_MINUTES: z.coerce.number().int().min(0).default(120),
+  EARSHOT_SLA_SWEEP_CRON: z.string().default('* * * * *'),
+  EARSHOT_CRISIS_CRON: z.string().default('* * * * *'),
+  EARSHOT_CRISIS_MIN_COUNT: z.coerce.number().int().positive().default(8),
+  EARSHOT_CRISIS_RATIO: z.coerce.number().positive().default(3),
+  EARSHOT_CRISIS_Z_SCORE: z.coerce.number().positive().default(4),
+  EARSHOT_CRISIS_INFLUENCER_FOLLOWERS: z.coerce.number().int().positive().default(50_000),
+  EARSHOT_CRISIS_COOLDOWN_MINUTES: z.coerce.number().int().positive().default(60),
+  EARSHOT_DIGEST_CHANNEL: optionalString,
+  EARSHOT_DIGEST_HOUR: z.coerce.number().int().min(0).max(23).default(9),
+  EARSHOT_DIGEST_TIMEZONE: z.string().default('UTC'),
+  EARSHOT_DIGEST_DAILY: boolFlag.default(true),
+  EARSHOT_DIGEST_WEEKLY_DAY: z.enum(['off', 'sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']).default('mon'),
+  /** Items and tickets older than this many days are anonymized or deleted; 0 keeps everything. */
+  EARSHOT_RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
+  EARSHOT_RETENTION_MODE: z.enum(['anonymize', 'delete']).default('anonymize'),
+
   // --- Ingestion and replies (issue 4) ---
   /** `stream` (filtered stream + backfill), `poll` (mentions + recent search on a schedule) or `off`. */
   X_INGEST_MODE: z.enum(['stream', 'poll', 'off']).default('stream'),

@@ -9,6 +9,7 @@ import { slaClockPatch } from '../tickets/sla-clock.js';
 import { recordEvent } from '../tickets/timeline.js';
 import type { Actor, Item, Priority, Ticket } from '../tickets/types.js';
 import type { Assessment } from '../triage/types.js';
+import { type InboundItem, storeItemInTransaction, validateInbound } from './store-item.js';
 
 const INGEST_ACTOR: Actor = { kind: 'system', name: 'ingest' };
 
@@ -29,45 +30,74 @@ export interface ProcessOptions {
 /**
  * Turns a stored, triaged item into work: it opens a ticket, or joins the open ticket of the same
  * conversation (reopening a resolved one). Idempotent: an item already processed returns its ticket.
- * Per-author and per-conversation advisory locks make two items of one conversation, processed at
- * the same moment by two workers, land in one ticket rather than two.
  */
 export async function processItem(
   db: Database,
   input: { itemId: number; assessment: Assessment },
   options: ProcessOptions,
 ): Promise<ProcessedItem> {
-  const now = options.now ?? new Date();
   return db.transaction(async (tx) => {
     const [item] = await tx.select().from(items).where(eq(items.id, input.itemId)).for('update');
     if (!item) throw new AppError('not_found', `Item ${input.itemId} does not exist.`);
-    if (item.processedAt && item.ticketId) {
-      const [ticket] = await tx.select().from(tickets).where(eq(tickets.id, item.ticketId));
-      if (ticket) return { outcome: 'already_processed', ticket, item };
-    }
-
-    const lockKeys = [`author:${item.authorId}`];
-    if (item.conversationId) lockKeys.push(`conversation:${item.sourceId}:${item.conversationId}`);
-    for (const key of lockKeys.sort()) {
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`earshot:${key}`}))`);
-    }
-
-    const match = await findConversationTicket(tx, item, options.groupingWindowMinutes);
-    const { outcome, ticket } = match
-      ? await joinTicket(tx, match, item, input.assessment, now)
-      : { outcome: 'opened' as const, ticket: await openTicket(tx, item, input.assessment, now) };
-
-    const [processed] = await tx
-      .update(items)
-      .set({
-        ticketId: ticket.id,
-        processedAt: now,
-        triage: input.assessment.triage as unknown as Record<string, unknown>,
-      })
-      .where(eq(items.id, item.id))
-      .returning();
-    return { outcome, ticket, item: processed! };
+    return processItemInTransaction(tx, item, input.assessment, options);
   });
+}
+
+/**
+ * Stores and processes an item in one transaction, for triage fast enough to run before it (the
+ * embedded classifier): one commit per item instead of two. A repeat returns the stored item's ticket.
+ */
+export async function ingestItem(
+  db: Database,
+  inbound: InboundItem,
+  assess: (text: string) => Assessment | Promise<Assessment>,
+  options: ProcessOptions & { maxTextLength: number },
+): Promise<ProcessedItem & { duplicate: boolean }> {
+  const text = validateInbound(inbound, options);
+  const assessment = await assess(text);
+  return db.transaction(async (tx) => {
+    const stored = await storeItemInTransaction(tx, inbound, text);
+    const item = stored.duplicate
+      ? (await tx.select().from(items).where(eq(items.id, stored.item.id)).for('update'))[0]!
+      : stored.item;
+    const processed = await processItemInTransaction(tx, item, assessment, options);
+    return { ...processed, duplicate: stored.duplicate };
+  });
+}
+
+/**
+ * The work of processing, on an item the caller has locked (or just inserted) in `tx`. Per-author and
+ * per-conversation advisory locks, always taken in that order, make two items of one conversation
+ * processed at the same moment by two workers land in one ticket rather than two.
+ */
+async function processItemInTransaction(
+  tx: Database,
+  item: Item,
+  assessment: Assessment,
+  options: ProcessOptions,
+): Promise<ProcessedItem> {
+  const now = options.now ?? new Date();
+  if (item.processedAt && item.ticketId) {
+    const [ticket] = await tx.select().from(tickets).where(eq(tickets.id, item.ticketId));
+    if (ticket) return { outcome: 'already_processed', ticket, item };
+  }
+  const conversationKey = item.conversationId ? `earshot:conversation:${item.sourceId}:${item.conversationId}` : null;
+  await tx.execute(
+    sql`select pg_advisory_xact_lock(hashtext(${`earshot:author:${item.authorId}`})),
+               pg_advisory_xact_lock(hashtext(${conversationKey ?? 'earshot:none'}))`,
+  );
+
+  const match = await findConversationTicket(tx, item, options.groupingWindowMinutes);
+  const { outcome, ticket } = match
+    ? await joinTicket(tx, match, item, assessment, now)
+    : { outcome: 'opened' as const, ticket: await openTicket(tx, item, assessment, now) };
+
+  const [processed] = await tx
+    .update(items)
+    .set({ ticketId: ticket.id, processedAt: now, triage: assessment.triage as unknown as Record<string, unknown> })
+    .where(eq(items.id, item.id))
+    .returning();
+  return { outcome, ticket, item: processed! };
 }
 
 async function findConversationTicket(tx: Database, item: Item, windowMinutes: number): Promise<Ticket | null> {

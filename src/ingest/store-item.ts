@@ -51,6 +51,12 @@ export async function storeItem(
   inbound: InboundItem,
   limits: { maxTextLength: number },
 ): Promise<StoredItem> {
+  const text = validateInbound(inbound, limits);
+  return db.transaction((tx) => storeItemInTransaction(tx, inbound, text));
+}
+
+/** Checks an inbound item and returns its normalized text; throws a coded error for bad input. */
+export function validateInbound(inbound: InboundItem, limits: { maxTextLength: number }): string {
   const text = normalizeText(inbound.text);
   if (!text) throw new AppError('invalid_input', 'The item has no text.', { details: { field: 'text' } });
   if (text.length > limits.maxTextLength) {
@@ -64,41 +70,38 @@ export async function storeItem(
   }
   if (!inbound.externalId.trim())
     throw new AppError('invalid_input', 'The item has no id.', { details: { field: 'id' } });
+  return text;
+}
 
-  return db.transaction(async (tx) => {
-    const [existing] = await tx
-      .select()
-      .from(items)
-      .where(and(eq(items.sourceId, inbound.sourceId), eq(items.externalId, inbound.externalId)));
-    if (existing) {
-      const [author] = await tx.select().from(authors).where(eq(authors.id, existing.authorId));
-      return { item: existing, author: author!, duplicate: true };
-    }
-    const author = await upsertAuthor(tx, inbound.sourceId, inbound.author);
-    const [inserted] = await tx
-      .insert(items)
-      .values({
-        sourceId: inbound.sourceId,
-        externalId: inbound.externalId,
-        authorId: author.id,
-        text,
-        url: inbound.url ?? null,
-        conversationId: inbound.conversationId ?? null,
-        parentExternalId: inbound.parentExternalId ?? null,
-        language: inbound.language ?? null,
-        raw: inbound.raw ?? null,
-        createdAt: inbound.createdAt,
-      })
-      .onConflictDoNothing({ target: [items.sourceId, items.externalId] })
-      .returning();
-    if (inserted) return { item: inserted, author, duplicate: false };
-    // Another transaction stored the same item between our look and our insert.
-    const [raced] = await tx
-      .select()
-      .from(items)
-      .where(and(eq(items.sourceId, inbound.sourceId), eq(items.externalId, inbound.externalId)));
-    return { item: raced!, author, duplicate: true };
-  });
+/**
+ * The insert is tried first and the unique key decides: a repeat costs one extra read, a new item
+ * none, which is the right way round for a pipeline where most items are new.
+ */
+export async function storeItemInTransaction(tx: Database, inbound: InboundItem, text: string): Promise<StoredItem> {
+  const author = await upsertAuthor(tx, inbound.sourceId, inbound.author);
+  const [inserted] = await tx
+    .insert(items)
+    .values({
+      sourceId: inbound.sourceId,
+      externalId: inbound.externalId,
+      authorId: author.id,
+      text,
+      url: inbound.url ?? null,
+      conversationId: inbound.conversationId ?? null,
+      parentExternalId: inbound.parentExternalId ?? null,
+      language: inbound.language ?? null,
+      raw: inbound.raw ?? null,
+      createdAt: inbound.createdAt,
+    })
+    .onConflictDoNothing({ target: [items.sourceId, items.externalId] })
+    .returning();
+  if (inserted) return { item: inserted, author, duplicate: false };
+  const [existing] = await tx
+    .select()
+    .from(items)
+    .where(and(eq(items.sourceId, inbound.sourceId), eq(items.externalId, inbound.externalId)));
+  if (!existing) throw new Error(`item ${inbound.externalId} conflicted but cannot be read`);
+  return { item: existing, author, duplicate: true };
 }
 
 /** Creates the author or refreshes what the source says of them; Earshot's own VIP flag is kept. */

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import type { Database } from '../db/database.js';
-import { outbox, ticketEvents } from '../db/schema/index.js';
+import { type Database, rowsOf } from '../db/database.js';
+import { outbox } from '../db/schema/index.js';
 import type { Actor, Ticket, TicketEvent } from './types.js';
 import { actorId } from './types.js';
 
@@ -18,36 +18,58 @@ export interface EventInput {
 /**
  * Appends an event to a ticket's timeline and, in the same transaction, queues what Slack must
  * show: a refresh of the card (one pending refresh per ticket, whatever the number of changes) and
- * a line in the card's thread. Call it with the transaction that changed the ticket.
+ * a line in the card's thread. Call it with the transaction that changed the ticket. One statement
+ * does all three writes: ingestion runs this for every item, and round trips are its cost.
  */
 export async function recordEvent(tx: Database, ticket: Ticket, input: EventInput): Promise<TicketEvent> {
-  const [event] = await tx
-    .insert(ticketEvents)
-    .values({
-      ticketId: ticket.id,
-      actor: actorId(input.actor),
-      type: input.type,
-      before: input.before ?? null,
-      after: input.after ?? null,
-      details: input.details ?? {},
-    })
-    .returning();
-  if (!event) throw new Error('insert into ticket_events returned no row');
-  await queueCardRefresh(tx, ticket);
-  if (!SILENT_EVENTS.has(input.type)) {
-    await tx
-      .insert(outbox)
-      .values({
-        kind: 'thread',
-        channel: ticket.channel,
-        ticketId: ticket.id,
-        eventId: event.id,
-        dedupeKey: `thread:${event.id}`,
-        payload: { eventId: event.id },
-      })
-      .onConflictDoNothing();
-  }
-  return event;
+  const threadLine = !SILENT_EVENTS.has(input.type);
+  const result = await tx.execute(sql`
+    with event as (
+      insert into ticket_events (ticket_id, actor, type, before, after, details)
+      values (${ticket.id}, ${actorId(input.actor)}, ${input.type}, ${json(input.before)}, ${json(input.after)},
+              ${JSON.stringify(input.details ?? {})}::jsonb)
+      returning *
+    ),
+    card as (
+      insert into outbox (kind, channel, ticket_id, dedupe_key, payload)
+      values ('card', ${ticket.channel}, ${ticket.id}, ${`card:${ticket.id}`}, ${JSON.stringify({ version: ticket.version })}::jsonb)
+      on conflict (dedupe_key) where status = 'pending' and dedupe_key is not null
+      do update set payload = excluded.payload, channel = excluded.channel
+    ),
+    thread as (
+      insert into outbox (kind, channel, ticket_id, event_id, dedupe_key, payload)
+      select 'thread', ${ticket.channel}, ${ticket.id}, event.id, 'thread:' || event.id, jsonb_build_object('eventId', event.id)
+      from event where ${threadLine}
+      on conflict do nothing
+    )
+    select * from event`);
+  const [row] = rowsOf<EventRow>(result);
+  if (!row) throw new Error('insert into ticket_events returned no row');
+  return {
+    id: row.id,
+    ticketId: row.ticket_id,
+    actor: row.actor,
+    type: row.type,
+    before: row.before,
+    after: row.after,
+    details: row.details,
+    createdAt: new Date(row.created_at),
+  };
+}
+
+interface EventRow {
+  id: number;
+  ticket_id: number;
+  actor: string;
+  type: string;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  details: Record<string, unknown>;
+  created_at: string | Date;
+}
+
+function json(value: Record<string, unknown> | null | undefined) {
+  return value == null ? sql`null` : sql`${JSON.stringify(value)}::jsonb`;
 }
 
 /**

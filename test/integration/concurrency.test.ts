@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { items, ticketEvents, tickets } from '../../src/db/schema/index.js';
 import { isAppError } from '../../src/errors.js';
+import { ingestItem } from '../../src/ingest/process-item.js';
 import { claimTicket } from '../../src/tickets/actions.js';
 import { resolveActor } from '../../src/tickets/agents.js';
 import { describeEachDatabase } from '../helpers/database.js';
@@ -48,6 +49,20 @@ describeEachDatabase(
       expect(ticketIds.size).toBe(1);
       const events = await db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, stored[0]!.ticketId!));
       expect(events.map((e) => e.type)).toEqual(['created']);
+    });
+
+    it('ingests the same post once when ingestItem races with itself', async () => {
+      const { db } = handle();
+      const source = await seedSource(db);
+      const inbound = inboundFixture(source.id, { externalId: 'one-tx-burst', author: { externalId: 'race-one-tx' } });
+      const results = await Promise.all(
+        Array.from({ length: 30 }, () =>
+          ingestItem(db, inbound, () => assessmentFixture(), { groupingWindowMinutes: 60, maxTextLength: 1000 }),
+        ),
+      );
+      expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.ticket.id)).size).toBe(1);
+      expect(await db.select().from(items).where(eq(items.externalId, 'one-tx-burst'))).toHaveLength(1);
     });
 
     it('groups 20 different posts of one conversation, arriving at once, into one ticket', async () => {

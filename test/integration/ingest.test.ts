@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { authors, items, tickets } from '../../src/db/schema/index.js';
 import { isAppError } from '../../src/errors.js';
-import { processItem } from '../../src/ingest/process-item.js';
+import { ingestItem, processItem } from '../../src/ingest/process-item.js';
 import { normalizeText, storeItem } from '../../src/ingest/store-item.js';
 import { advanceCursor, createSource, getSource } from '../../src/sources/sources.js';
 import { recordReply, resolveTicket } from '../../src/tickets/actions.js';
@@ -51,6 +51,28 @@ describeEachDatabase('ingestion', (handle) => {
     expect(stored).toHaveLength(1);
     expect(stored[0]?.ticketId).toBe(opened.ticket.id);
     expect(await getTimeline(db, opened.ticket.id)).toHaveLength(1);
+  });
+
+  it('ingests in one transaction when triage runs first, and a repeat returns the same ticket', async () => {
+    const { db } = handle();
+    const source = await seedSource(db);
+    const inbound = inboundFixture(source.id, { author: { externalId: 'one-tx' } });
+    const assessed: string[] = [];
+    const assess = (text: string) => {
+      assessed.push(text);
+      return assessmentFixture({ priority: 'P2' });
+    };
+    const options = { groupingWindowMinutes: 60, maxTextLength: 20_000 };
+    const first = await ingestItem(db, inbound, assess, options);
+    expect(first).toMatchObject({ duplicate: false, outcome: 'opened' });
+    expect(first.ticket.priority).toBe('P2');
+    expect(assessed).toEqual([inbound.text]);
+    const again = await ingestItem(db, inbound, assess, options);
+    expect(again).toMatchObject({ duplicate: true, outcome: 'already_processed' });
+    expect(again.ticket.id).toBe(first.ticket.id);
+    await expect(ingestItem(db, { ...inbound, externalId: 'empty', text: ' ' }, assess, options)).rejects.toMatchObject(
+      { code: 'invalid_input' },
+    );
   });
 
   it('sets SLA due times from the priority', async () => {

@@ -71,6 +71,8 @@ export const BLOCKS = {
   correctSentiment: 'correct_sentiment',
   correctPriority: 'correct_priority',
   incidentTitle: 'incident_title',
+  /** Escalate modal: the optional user group to page (beside the channel in escalateNotify). */
+  escalateNotifyGroup: 'escalate_notify_group',
 } as const;
 
 /** The one `action_id` of each modal input element (inputs dispatch nothing unless listed in ACTIONS). */

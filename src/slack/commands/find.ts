@@ -1,0 +1,37 @@
+import { AppError } from '../../errors.js';
+import { getTicketExcerpts } from '../../reports/excerpts.js';
+import { findTickets } from '../../tickets/queries.js';
+import { buildTicketListMessage } from '../blocks/ticket-list.js';
+import { safeMrkdwn } from '../mrkdwn.js';
+import type { Subcommand } from './types.js';
+
+/**
+ * Slack may turn `@dana` into a user mention (`<@U123|dana>`) when the name matches a workspace
+ * member; the customer's handle is what the user meant, so the label wins.
+ */
+export function normalizeFindQuery(args: string): string {
+  return args.replace(/<@[UW][A-Z0-9]+\|([^>]+)>/g, '@$1').trim();
+}
+
+/** `find <text|@handle|#id>`: searches tickets, newest first. */
+export const findCommand: Subcommand = {
+  name: 'find',
+  usage: 'find <text|@handle|#id>',
+  summary: 'search tickets by text, customer handle or ticket number',
+  permission: 'ticket.view',
+  run: async ({ db, config, args }) => {
+    const query = normalizeFindQuery(args);
+    if (!query)
+      throw new AppError('invalid_input', 'Say what to find: `/earshot find refund`, `find @dana` or `find #42`.');
+    const tickets = await findTickets(db, query, { limit: 20 });
+    const excerpts = await getTicketExcerpts(
+      db,
+      tickets.map((t) => t.id),
+    );
+    return buildTicketListMessage(`Tickets matching “${safeMrkdwn(query, 80)}”`, tickets, excerpts, {
+      now: new Date(),
+      maskPii: config.EARSHOT_MASK_PII,
+      empty: query.replace(/^#/, '').match(/^\d+$/) ? 'No ticket has that number.' : 'Nothing matches.',
+    });
+  },
+};

@@ -1,0 +1,26 @@
+import { slaCommand } from '../../sla/command.js';
+import type { ShareableSubcommand } from './dispatch.js';
+import { findCommand } from './find.js';
+import { helpSubcommand } from './help.js';
+import { mineCommand } from './mine.js';
+import { queueCommand } from './queue.js';
+import { roleCommand } from './role.js';
+import { summaryCommand } from './summary.js';
+import { templateCommand } from './template.js';
+import { ticketCommand } from './ticket.js';
+
+/**
+ * Every `/earshot` subcommand, in the order help lists them. Add yours by importing it and
+ * appending it to this list (one line each).
+ */
+export const SUBCOMMANDS: readonly ShareableSubcommand[] = [
+  helpSubcommand(() => SUBCOMMANDS),
+  queueCommand,
+  mineCommand,
+  findCommand,
+  ticketCommand,
+  summaryCommand,
+  roleCommand,
+  templateCommand,
+  slaCommand,
+];

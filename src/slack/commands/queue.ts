@@ -1,0 +1,24 @@
+import { getTicketExcerpts } from '../../reports/excerpts.js';
+import { listOpenQueue } from '../../tickets/queries.js';
+import { buildTicketListMessage } from '../blocks/ticket-list.js';
+import type { Subcommand } from './types.js';
+
+/** `queue`: open tickets, unclaimed first, then by priority and age. */
+export const queueCommand: Subcommand = {
+  name: 'queue',
+  usage: 'queue',
+  summary: 'open tickets by priority and age, unclaimed first',
+  permission: 'ticket.view',
+  run: async ({ db, config }) => {
+    const tickets = await listOpenQueue(db, { limit: 25 });
+    const excerpts = await getTicketExcerpts(
+      db,
+      tickets.map((t) => t.id),
+    );
+    return buildTicketListMessage('Open queue', tickets, excerpts, {
+      now: new Date(),
+      maskPii: config.EARSHOT_MASK_PII,
+      empty: 'No open tickets. :tada:',
+    });
+  },
+};

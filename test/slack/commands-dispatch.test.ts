@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { AppError } from '../../src/errors.js';
+import { createLogger } from '../../src/logger.js';
+import { dispatchCommand, errorText, parseCommandText } from '../../src/slack/commands/dispatch.js';
+import { normalizeFindQuery } from '../../src/slack/commands/find.js';
+import { SUBCOMMANDS } from '../../src/slack/commands/index.js';
+import { parseRoleArgs, parseUserMention } from '../../src/slack/commands/role.js';
+import { parsePeriod } from '../../src/slack/commands/summary.js';
+import { claimTicket, recordReply } from '../../src/tickets/actions.js';
+import type { Actor } from '../../src/tickets/types.js';
+import { describeEachDatabase } from '../helpers/database.js';
+import { inboundFixture, ingestFixture, seedSource, userActor } from '../helpers/fixtures.js';
+
+describe('command parsing', () => {
+  it('splits name, arguments and a trailing share', () => {
+    expect(parseCommandText('  Summary 7d share ')).toEqual({ name: 'summary', args: '7d', share: true });
+    expect(parseCommandText('find shared items')).toEqual({ name: 'find', args: 'shared items', share: false });
+    expect(parseCommandText('')).toEqual({ name: '', args: '', share: false });
+    expect(parseCommandText('queue share')).toEqual({ name: 'queue', args: '', share: true });
+  });
+
+  it('reads user mentions the way Slack escapes them', () => {
+    expect(parseUserMention('<@U123ABC|ana>')).toEqual({ userId: 'U123ABC', name: 'ana' });
+    expect(parseUserMention('<@W123>')).toEqual({ userId: 'W123', name: null });
+    expect(parseUserMention('@ana')).toBeNull();
+    expect(parseRoleArgs('<@U1AB|ana> Lead')).toEqual({ userId: 'U1AB', name: 'ana', role: 'lead' });
+    expect(() => parseRoleArgs('<@U1AB|ana> boss')).toThrow(/Usage/);
+    expect(() => parseRoleArgs('ana lead')).toThrow(/Usage/);
+  });
+
+  it('reads periods and find queries', () => {
+    expect(parsePeriod('')).toBe('today');
+    expect(parsePeriod('30D')).toBe('30d');
+    expect(() => parsePeriod('1y')).toThrow(/today/);
+    expect(normalizeFindQuery('<@U123|dana>')).toBe('@dana');
+  });
+
+  it('escapes error text except the mentions Earshot writes', () => {
+    const text = errorText(new AppError('invalid_input', '"<!channel>" is not a valid tag; ask <@U12AB>'));
+    expect(text).toContain('&lt;!channel&gt;');
+    expect(text).toContain('<@U12AB>');
+  });
+});
+
+describeEachDatabase(
+  'slash command dispatch',
+  (handle) => {
+    const config = loadConfig({ LOG_LEVEL: 'silent', EARSHOT_MASK_PII: 'false' });
+    const logger = createLogger({ level: 'silent' });
+    const run = (actor: Actor, text: string) =>
+      dispatchCommand(
+        SUBCOMMANDS,
+        {
+          db: handle().db,
+          config,
+          logger,
+          actor,
+          channelId: 'C1',
+          userId: actor.kind === 'user' ? actor.userId : 'USYS',
+          triggerId: 't',
+        },
+        text,
+      );
+    const admin = userActor('UADMIN', 'admin');
+    const lead = userActor('ULEAD', 'lead');
+    const agent = userActor('UAGENT', 'agent');
+    const viewer = userActor('UVIEW', 'viewer');
+
+    it('answers unknown and empty input with help, never silence', async () => {
+      const unknown = await run(agent, 'frobnicate <!channel>');
+      expect(unknown.text).toContain('I don’t know'.replace('’', "'"));
+      expect(unknown.text).toContain('/earshot queue');
+      expect(unknown.text).not.toContain('<!channel>');
+      expect(unknown.responseType).toBe('ephemeral');
+      expect((await run(agent, '')).text).toContain('/earshot queue');
+      const help = await run(viewer, 'help');
+      expect(help.text).toMatch(/Needs a higher role:[\s\S]*role @user/);
+    });
+
+    it('lists the queue, mine, find and a ticket with its timeline', async () => {
+      const db = handle().db;
+      const source = await seedSource(db);
+      const { ticket } = await ingestFixture(
+        db,
+        inboundFixture(source.id, {
+          text: 'Checkout <!channel> is broken',
+          author: { externalId: 'q1', handle: 'quinn' },
+        }),
+      );
+      const queue = await run(agent, 'queue');
+      expect(JSON.stringify(queue.blocks)).toContain(`*#${ticket.id}*`);
+      expect(JSON.stringify(queue.blocks)).toContain('&lt;!channel&gt;');
+      await claimTicket(db, agent, { ticketId: ticket.id });
+      expect(JSON.stringify((await run(agent, 'mine')).blocks)).toContain(`*#${ticket.id}*`);
+      expect((await run(lead, 'mine')).text).toContain('You hold no open tickets');
+      expect(JSON.stringify((await run(agent, 'find @quinn')).blocks)).toContain(`*#${ticket.id}*`);
+      expect(JSON.stringify((await run(agent, `find #${ticket.id}`)).blocks)).toContain(`*#${ticket.id}*`);
+      expect(JSON.stringify((await run(agent, 'find checkout')).blocks)).toContain(`*#${ticket.id}*`);
+      expect((await run(agent, 'find')).text).toContain('Say what to find');
+      const shown = await run(viewer, `ticket ${ticket.id}`);
+      const json = JSON.stringify(shown.blocks);
+      expect(json).toContain('Timeline');
+      expect(json).toContain('claimed');
+      expect(json).not.toContain('ticket_actions:');
+      expect((await run(viewer, 'ticket 999999')).text).toContain('does not exist');
+    });
+
+    it('summarizes counts and the median first response; sharing needs report.share', async () => {
+      const db = handle().db;
+      const source = await seedSource(db);
+      const { ticket } = await ingestFixture(db, inboundFixture(source.id, { author: { externalId: 's1' } }));
+      await recordReply(db, agent, {
+        ticketId: ticket.id,
+        text: 'hi',
+        parts: ['hi'],
+        idempotencyKey: `k-${ticket.id}`,
+      });
+      const summary = await run(viewer, 'summary 7d');
+      expect(summary.responseType).toBe('ephemeral');
+      expect(summary.text).toMatch(/Last 7 days: \d+ tickets?/);
+      expect(summary.text).toContain('Median first response');
+      const refused = await run(agent, 'summary today share');
+      expect(refused.text).toContain('You need the lead role');
+      expect(refused.responseType).toBe('ephemeral');
+      expect((await run(lead, 'summary today share')).responseType).toBe('in_channel');
+      expect((await run(viewer, 'summary 1y')).text).toContain('`today`, `7d` or `30d`');
+    });
+
+    it('lets admins set roles and refuses everyone else before running', async () => {
+      const refused = await run(agent, 'role <@UNEW|new> lead');
+      expect(refused.text).toContain('You need the admin role');
+      const done = await run(admin, 'role <@UNEW|new> lead');
+      expect(done.text).toBe('<@UNEW> is now lead.');
+      expect((await run(admin, 'role <@UNEW|new> lead')).text).toBe('<@UNEW> is already lead.');
+      expect((await run(admin, 'role <@UNEW|new> boss')).text).toContain('Usage');
+    });
+
+    it('adds, lists and removes templates; leads only; rejects unknown variables', async () => {
+      expect((await run(agent, 'template list')).text).toContain('You need the lead role');
+      expect((await run(lead, 'template add thanks Hi {{author_name}}, thanks for #{{ticket_id}}!')).text).toContain(
+        'Template *thanks* added',
+      );
+      expect((await run(lead, 'template add thanks again')).text).toContain('already exists');
+      expect((await run(lead, 'template add bad Hi {{password}}')).text).toContain('Unknown variable {{password}}');
+      expect(JSON.stringify((await run(lead, 'template list')).blocks)).toContain('Hi {{author_name}}');
+      expect((await run(lead, 'template remove thanks')).text).toContain('removed');
+      expect((await run(lead, 'template remove <!channel>')).text).toContain('&lt;!channel&gt;');
+      expect((await run(lead, 'template frob')).text).toContain('Usage');
+    });
+  },
+  ['pglite'],
+);

@@ -1,0 +1,115 @@
+import type { KnownBlock } from '@slack/types';
+import { describe, expect, it } from 'vitest';
+import type { TicketExcerpt } from '../../src/reports/excerpts.js';
+import { buildHomeView } from '../../src/slack/blocks/home.js';
+import { ticketLine } from '../../src/slack/blocks/ticket-list.js';
+import { ACTIONS } from '../../src/slack/ids.js';
+import type { Ticket } from '../../src/tickets/types.js';
+
+const NOW = new Date('2026-03-02T12:00:00Z');
+
+function ticket(id: number, overrides: Partial<Ticket> = {}): Ticket {
+  return {
+    id,
+    sourceId: 1,
+    authorId: 1,
+    conversationId: null,
+    status: 'new',
+    priority: 'P2',
+    priorityReasons: [],
+    category: 'bug_report',
+    sentiment: 'negative',
+    sentimentScore: -0.5,
+    language: 'en',
+    topics: [],
+    tags: [],
+    triage: {},
+    spam: 0,
+    assignee: null,
+    escalationTier: 0,
+    escalationReason: null,
+    incidentId: null,
+    channel: 'C1',
+    slackTs: null,
+    itemCount: 1,
+    lastCustomerMessageAt: NOW,
+    firstResponseDueAt: new Date(NOW.getTime() + 20 * 60_000),
+    resolutionDueAt: null,
+    firstResponseAt: null,
+    resolvedAt: null,
+    closedAt: null,
+    slaPausedAt: null,
+    slaPausedSeconds: 0,
+    firstResponseSla: 'ok',
+    resolutionSla: 'ok',
+    version: 1,
+    createdAt: new Date(NOW.getTime() - 2 * 3600_000),
+    updatedAt: NOW,
+    ...overrides,
+  };
+}
+
+const hostile: TicketExcerpt = {
+  handle: '<!here>',
+  displayName: null,
+  text: '<!channel> refund now <@U999> <https://evil|bank.com> card 4111 1111 1111 1111',
+  triage: null,
+};
+
+function texts(blocks: readonly unknown[]): string {
+  return JSON.stringify(blocks);
+}
+
+describe('App Home', () => {
+  it('shows SLA warnings, my tickets and the unclaimed queue, with a refresh button', () => {
+    const view = buildHomeView({
+      queue: {
+        now: NOW,
+        mine: [ticket(1, { assignee: 'UANA', status: 'claimed' })],
+        unclaimed: [ticket(2, { priority: 'P1' }), ticket(3)],
+        slaWarnings: [ticket(4, { firstResponseDueAt: new Date(NOW.getTime() - 5 * 60_000) })],
+      },
+      excerpts: new Map([[2, hostile]]),
+      maskPii: true,
+    });
+    expect(view.type).toBe('home');
+    const json = texts(view.blocks);
+    expect(json).toContain(ACTIONS.homeRefresh);
+    expect(json).toContain('SLA warnings (1)');
+    expect(json).toContain('My tickets (1)');
+    expect(json).toContain('Unclaimed queue (2)');
+    expect(json).toContain('first reply overdue by 5m');
+    expect(json).toContain('first reply due in 20m');
+    for (const bad of ['<!channel>', '<!here>', '<@U999>', '<https://evil', '4111 1111'])
+      expect(json).not.toContain(bad);
+    const openButtons = (view.blocks as KnownBlock[]).filter(
+      (b) => b.type === 'section' && b.accessory?.type === 'button',
+    );
+    expect(openButtons).toHaveLength(4);
+  });
+
+  it('says so when lists are empty and stays within 100 blocks when they are long', () => {
+    const empty = buildHomeView({
+      queue: { now: NOW, mine: [], unclaimed: [], slaWarnings: [] },
+      excerpts: new Map(),
+      maskPii: false,
+    });
+    expect(texts(empty.blocks)).toContain('You hold no open tickets.');
+    const many = Array.from({ length: 60 }, (_, i) => ticket(i + 1));
+    const full = buildHomeView({
+      queue: { now: NOW, mine: many, unclaimed: many, slaWarnings: many },
+      excerpts: new Map(),
+      maskPii: false,
+    });
+    expect(full.blocks.length).toBeLessThanOrEqual(100);
+    expect(texts(full.blocks.slice(-1))).toContain('not shown');
+  });
+
+  it('writes one line per ticket with holder, age and escalation', () => {
+    const line = ticketLine(ticket(8, { assignee: 'UBEN', escalationTier: 2 }), undefined, NOW);
+    expect(line).toContain('*#8*');
+    expect(line).toContain('<@UBEN>');
+    expect(line).toContain('2h 00m old');
+    expect(line).toContain('tier 2');
+  });
+});

@@ -1,3 +1,4 @@
+import { jobsModule } from './jobs/module.js';
 import type { ModuleFactory } from './module.js';
 import { observabilityModule } from './observability/module.js';
 
@@ -5,4 +6,4 @@ import { observabilityModule } from './observability/module.js';
  * The feature modules of the running app, in start order. A module may use services registered by
  * the modules before it. Add a feature by adding its factory here.
  */
-export const MODULES: readonly ModuleFactory[] = [observabilityModule];
+export const MODULES: readonly ModuleFactory[] = [observabilityModule, jobsModule];

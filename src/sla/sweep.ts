@@ -262,7 +262,7 @@ async function escalateUnclaimed(db: Database, options: SlaSweepOptions): Promis
   for (const { id } of candidates) {
     const done = await db.transaction(async (tx) => {
       const [ticket] = await tx.select().from(tickets).where(eq(tickets.id, id)).for('update');
-      if (!ticket || ticket.status !== 'new' || ticket.assignee) return false;
+      if (ticket?.status !== 'new' || ticket.assignee) return false;
       const ageMinutes = (options.now.getTime() - ticket.createdAt.getTime()) / 60_000;
       const step = [...steps].reverse().find((s) => ageMinutes >= s.minutes && ticket.escalationTier < s.tier);
       if (!step) return false;

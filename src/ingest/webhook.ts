@@ -83,7 +83,7 @@ export function webhookRoutes(options: WebhookRouteOptions): Route[] {
       handler: async (req, res, params) => {
         const name = params.source ?? '';
         const source = await getSourceByName(options.db, name);
-        if (!source || source.kind !== 'webhook' || !source.enabled || !source.secret) {
+        if (source?.kind !== 'webhook' || !source.enabled || !source.secret) {
           req.resume();
           return sendJson(res, 404, { error: 'unknown_source', message: `No webhook source named "${name}".` });
         }

@@ -1,0 +1,61 @@
+import type { Database } from '../../src/db/database.js';
+import { createIngestPipeline } from '../../src/ingest/pipeline.js';
+import type { BackoffPolicy } from '../../src/ingest/x/backoff.js';
+import { createXAppClient, createXUserClient } from '../../src/ingest/x/client.js';
+import { createLogger } from '../../src/logger.js';
+import { assessmentFixture } from '../helpers/fixtures.js';
+
+export const silentLogger = createLogger({ level: 'silent' });
+
+/** X's backoff shape at a hundredth of the scale, so reconnect tests take milliseconds. */
+export const FAST_BACKOFF: BackoffPolicy = {
+  networkStepMs: 10,
+  networkMaxMs: 50,
+  httpBaseMs: 20,
+  httpMaxMs: 100,
+  rateLimitBaseMs: 20,
+  rateLimitMaxMs: 100,
+};
+
+export const FAST_TIMINGS = {
+  backoff: FAST_BACKOFF,
+  keepAliveTimeoutMs: 400,
+  leaseTtlMs: 400,
+  leaseRenewMs: 50,
+  pollIntervalMs: 60_000,
+};
+
+/** The ingest pipeline with a hand-written triage result: the input the triage engine would give. */
+export function testPipeline(db: Database) {
+  return createIngestPipeline({
+    db,
+    logger: silentLogger,
+    assess: async (item) => assessmentFixture({ priority: item.text.includes('outage') ? 'P1' : 'P3' }),
+    groupingWindowMinutes: 0,
+    maxTextLength: 20_000,
+    sweepIntervalMs: 60_000,
+  });
+}
+
+export function xClients(url: string) {
+  const config = {
+    X_API_URL: url,
+    X_BEARER_TOKEN: 'test-bearer',
+    X_API_KEY: 'key',
+    X_API_SECRET: 'secret',
+    X_ACCESS_TOKEN: 'token',
+    X_ACCESS_SECRET: 'token-secret',
+    X_OAUTH2_USER_TOKEN: undefined,
+  };
+  return { app: createXAppClient(config)!, user: createXUserClient(config)! };
+}
+
+/** Polls a condition until it holds; fails with the message after the timeout. */
+export async function waitFor(check: () => boolean | Promise<boolean>, message: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`timed out waiting: ${message}`);
+}

@@ -1,0 +1,158 @@
+import { eq } from 'drizzle-orm';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { authors, items, tickets } from '../../src/db/schema/index.js';
+import { type HttpServer, startHttpServer } from '../../src/http/server.js';
+import { createIngestPipeline, type IngestPipeline } from '../../src/ingest/pipeline.js';
+import { webhookRoutes } from '../../src/ingest/webhook.js';
+import { createLogger } from '../../src/logger.js';
+import { createSource } from '../../src/sources/sources.js';
+import type { Source } from '../../src/tickets/types.js';
+import { describeEachDatabase } from '../helpers/database.js';
+import { assessmentFixture, userActor } from '../helpers/fixtures.js';
+
+const logger = createLogger({ level: 'silent' });
+
+function body(overrides: Record<string, unknown> = {}) {
+  return {
+    id: 'msg-1',
+    author: { id: 'cust-1', handle: 'dana', name: 'Dana', followers: 120, verified: false },
+    text: 'The app crashes when I open my invoices',
+    url: 'https://support.example.com/m/1',
+    created_at: '2026-11-20T10:00:00Z',
+    thread_id: 'thread-1',
+    language: 'en',
+    ...overrides,
+  };
+}
+
+function signed(secret: string, payload: string, options: { id?: string; at?: Date } = {}) {
+  const id = options.id ?? `msg_${Math.random().toString(36).slice(2)}`;
+  const at = options.at ?? new Date();
+  return {
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': new Webhook(secret).sign(id, at, payload),
+  };
+}
+
+describeEachDatabase('signed webhook ingestion', (handle) => {
+  let http: HttpServer;
+  let pipeline: IngestPipeline;
+  let source: Source;
+
+  beforeAll(async () => {
+    const { db } = handle();
+    source = await createSource(db, userActor('UADMIN', 'admin'), { name: 'app-feedback', kind: 'webhook' });
+    pipeline = createIngestPipeline({
+      db,
+      logger,
+      assess: async () => assessmentFixture({ priority: 'P2' }),
+      groupingWindowMinutes: 60,
+      maxTextLength: 2_000,
+    });
+    http = await startHttpServer({
+      port: 0,
+      host: '127.0.0.1',
+      logger,
+      routes: webhookRoutes({ db, pipeline, logger, maxBytes: 4_096 }),
+    });
+  });
+  afterAll(async () => {
+    await pipeline.stop();
+    await http.close();
+  });
+
+  const post = (name: string, payload: string, headers: Record<string, string>) =>
+    fetch(`${http.url}/ingest/${name}`, { method: 'POST', body: payload, headers });
+
+  const counts = async () => {
+    const { db } = handle();
+    return {
+      items: (await db.select().from(items)).length,
+      authors: (await db.select().from(authors)).length,
+      tickets: (await db.select().from(tickets)).length,
+    };
+  };
+
+  it('accepts a signed post with 202, then triages it into a ticket off the request path', async () => {
+    const payload = JSON.stringify(body());
+    const res = await post('app-feedback', payload, signed(source.secret!, payload));
+    expect(res.status).toBe(202);
+    const result = await res.json();
+    expect(result).toMatchObject({ status: 'accepted', id: 'msg-1' });
+    await pipeline.idle();
+    const { db } = handle();
+    const [item] = await db.select().from(items).where(eq(items.externalId, 'msg-1'));
+    expect(item).toMatchObject({ conversationId: 'thread-1', language: 'en', url: 'https://support.example.com/m/1' });
+    expect(item?.processedAt).not.toBeNull();
+    const [ticket] = await db.select().from(tickets).where(eq(tickets.id, item!.ticketId!));
+    expect(ticket).toMatchObject({ priority: 'P2', sourceId: source.id });
+    const [author] = await db.select().from(authors).where(eq(authors.id, item!.authorId));
+    expect(author).toMatchObject({ handle: 'dana', displayName: 'Dana', followerCount: 120 });
+  });
+
+  it('answers a resend of the same id with 200 and the same result, storing nothing new', async () => {
+    const before = await counts();
+    const payload = JSON.stringify(body());
+    const res = await post('app-feedback', payload, signed(source.secret!, payload));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'accepted', id: 'msg-1' });
+    expect(await counts()).toEqual(before);
+  });
+
+  it('refuses a forged signature with 401 and stores nothing', async () => {
+    const before = await counts();
+    const payload = JSON.stringify(body({ id: 'forged-1' }));
+    const forged = signed(`whsec_${Buffer.from('not the secret at all, really').toString('base64')}`, payload);
+    expect((await post('app-feedback', payload, forged)).status).toBe(401);
+    const tampered = signed(source.secret!, payload);
+    const other = JSON.stringify(body({ id: 'forged-1', text: 'changed after signing' }));
+    expect((await post('app-feedback', other, tampered)).status).toBe(401);
+    const { 'webhook-signature': _omit, ...unsigned } = signed(source.secret!, payload);
+    expect((await post('app-feedback', payload, unsigned)).status).toBe(401);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('refuses a stale timestamp with 401 and stores nothing', async () => {
+    const before = await counts();
+    const payload = JSON.stringify(body({ id: 'stale-1' }));
+    const res = await post(
+      'app-feedback',
+      payload,
+      signed(source.secret!, payload, { at: new Date(Date.now() - 10 * 60_000) }),
+    );
+    expect(res.status).toBe(401);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('refuses a malformed body with 400 and field-level errors, storing nothing', async () => {
+    const before = await counts();
+    const payload = JSON.stringify({ id: 'bad-1', author: { followers: -3 }, text: '', url: 'not a url' });
+    const res = await post('app-feedback', payload, signed(source.secret!, payload));
+    expect(res.status).toBe(400);
+    const answer = (await res.json()) as { fields: { path: string }[] };
+    expect(answer.fields.map((f) => f.path).sort()).toEqual(['author.followers', 'author.id', 'text', 'url']);
+    const notJson = '{"id": ';
+    expect((await post('app-feedback', notJson, signed(source.secret!, notJson))).status).toBe(400);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('refuses an oversize body with 413 and stores nothing', async () => {
+    const before = await counts();
+    const payload = JSON.stringify(body({ id: 'big-1', text: 'x'.repeat(5_000) }));
+    const res = await post('app-feedback', payload, signed(source.secret!, payload));
+    expect(res.status).toBe(413);
+    const longText = JSON.stringify(body({ id: 'big-2', text: 'y'.repeat(2_500) }));
+    expect((await post('app-feedback', longText, signed(source.secret!, longText))).status).toBe(413);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('answers 404 for an unknown source and stores nothing', async () => {
+    const before = await counts();
+    const payload = JSON.stringify(body({ id: 'nowhere-1' }));
+    expect((await post('no-such-source', payload, signed(source.secret!, payload))).status).toBe(404);
+    expect(await counts()).toEqual(before);
+  });
+});

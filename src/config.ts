@@ -129,6 +129,12 @@ export const configSchema = z.object({
   X_SOURCE_NAME: z.string().default('x'),
   EARSHOT_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   EARSHOT_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
+
+  // --- Slack delivery (src/slack/delivery) ---
+  /** New P3/P4 cards queued for one channel within the burst window that make the worker post one digest card instead; 0 turns it off. */
+  EARSHOT_BURST_THRESHOLD: z.coerce.number().int().min(0).default(20),
+  /** How far back (minutes) the burst threshold counts new cards. */
+  EARSHOT_BURST_WINDOW_MINUTES: z.coerce.number().int().min(1).default(5),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -4,6 +4,7 @@ import { truncate } from '../mrkdwn.js';
 /** Block Kit limits Slack enforces (it rejects the whole message with `invalid_blocks` past them). */
 export const LIMITS = {
   messageBlocks: 50,
+  viewBlocks: 100,
   sectionText: 3000,
   field: 2000,
   fields: 10,

@@ -1,0 +1,14 @@
+import type { App } from '@slack/bolt';
+import type { SlackDeps } from '../deps.js';
+import * as actions from './actions/index.js';
+import { dedupeSlackEvents } from './dedupe.js';
+import * as events from './events/index.js';
+
+/**
+ * Registers every listener, grouped by Slack surface (one folder each, each folder's index exports
+ * `register(app, deps)`). The `views` and `commands` folders join this list when they exist.
+ */
+export function registerListeners(app: App, deps: SlackDeps): void {
+  app.use(dedupeSlackEvents(deps));
+  for (const surface of [actions, events]) surface.register(app, deps);
+}

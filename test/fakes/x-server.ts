@@ -360,7 +360,7 @@ export class FakeXServer {
     }
     const input = body as { text?: string; reply?: { in_reply_to_tweet_id?: string } };
     const text = input?.text ?? '';
-    if ([...text].length > 280) return this.problem(res, 403, 'Forbidden', 'Your Tweet text is too long.');
+    if (weightedLength(text) > 280) return this.problem(res, 403, 'Forbidden', 'Your Tweet text is too long.');
     const parentId = input?.reply?.in_reply_to_tweet_id;
     if (parentId && (this.deleted.has(parentId) || !this.posts.some((p) => p.id === parentId))) {
       return this.problem(
@@ -481,6 +481,17 @@ function splitTopLevel(text: string, separator: string): string[] {
   }
   if (current.trim()) parts.push(current.trim());
   return parts;
+}
+
+/** X's counting, independently of Earshot's: each URL is 23 (t.co), code points past U+10FF count 2. */
+function weightedLength(text: string): number {
+  let weight = 0;
+  const withoutUrls = text.normalize('NFC').replace(/https?:\/\/\S+/g, () => {
+    weight += 23;
+    return '';
+  });
+  for (const char of withoutUrls) weight += (char.codePointAt(0) ?? 0) <= 0x10ff ? 1 : 2;
+  return weight;
 }
 
 function escapeRegExp(text: string): string {

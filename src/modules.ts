@@ -1,10 +1,18 @@
+import { ingestModule } from './ingest/module.js';
 import { jobsModule } from './jobs/module.js';
 import type { ModuleFactory } from './module.js';
 import { observabilityModule } from './observability/module.js';
+import { repliesModule } from './replies/module.js';
 import { slackModule } from './slack/module.js';
 
 /**
  * The feature modules of the running app, in start order. A module may use services registered by
  * the modules before it. Add a feature by adding its factory here.
  */
-export const MODULES: readonly ModuleFactory[] = [observabilityModule, slackModule(), jobsModule];
+export const MODULES: readonly ModuleFactory[] = [
+  observabilityModule,
+  slackModule(),
+  jobsModule,
+  ingestModule,
+  repliesModule,
+];

@@ -3,8 +3,10 @@ import type { ShareableSubcommand } from './dispatch.js';
 import { findCommand } from './find.js';
 import { helpSubcommand } from './help.js';
 import { mineCommand } from './mine.js';
+import { monitorCommand } from './monitor.js';
 import { queueCommand } from './queue.js';
 import { roleCommand } from './role.js';
+import { sourceCommand } from './source.js';
 import { summaryCommand } from './summary.js';
 import { templateCommand } from './template.js';
 import { ticketCommand } from './ticket.js';
@@ -23,4 +25,6 @@ export const SUBCOMMANDS: readonly ShareableSubcommand[] = [
   roleCommand,
   templateCommand,
   slaCommand,
+  sourceCommand,
+  monitorCommand,
 ];

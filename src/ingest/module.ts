@@ -1,0 +1,85 @@
+import { AppError } from '../errors.js';
+import type { AppContext, EarshotModule, ModuleFactory } from '../module.js';
+import { ensureSource } from '../sources/sources.js';
+import { type AssessFn, createIngestPipeline, type IngestPipeline } from './pipeline.js';
+import { webhookRoutes } from './webhook.js';
+import { createXAppClient } from './x/client.js';
+import { createXIngest, type XIngest } from './x/x-ingest.js';
+
+/** The service the triage module registers under `triage`. */
+export interface TriageService {
+  assess: AssessFn;
+}
+
+/** What the `ingest` service offers other modules: the pipeline, and X ingestion when it runs here. */
+export interface IngestService {
+  pipeline: IngestPipeline;
+  x: XIngest | null;
+}
+
+/**
+ * Triage is looked up when an item is processed rather than at start, so the module order of
+ * triage and ingest does not matter. Without a triage service items are stored and wait (the sweep
+ * retries them), which is safe but says so loudly.
+ */
+function triageOf(ctx: AppContext): AssessFn {
+  return async (item, author, source) => {
+    const triage = ctx.services.get('triage') as TriageService | undefined;
+    if (!triage) {
+      throw new AppError('upstream_failed', 'No triage service is registered; the item waits in the queue.');
+    }
+    return triage.assess(item, author, source);
+  };
+}
+
+/**
+ * Ingestion: the pipeline (durable receipt, triage queue, sweep), the signed webhook route
+ * `POST /ingest/:source`, and X ingestion (stream or polling, on the replica holding the lease)
+ * when `X_BEARER_TOKEN` is set. Registers the `ingest` service.
+ */
+export const ingestModule: ModuleFactory = async (ctx): Promise<EarshotModule> => {
+  const { config, db, logger } = ctx;
+  if (!ctx.services.has('triage')) {
+    logger.warn('no triage service registered before ingest; items are stored and wait until one is');
+  }
+  const pipeline = createIngestPipeline({
+    db,
+    logger,
+    assess: triageOf(ctx),
+    groupingWindowMinutes: config.EARSHOT_GROUPING_WINDOW_MINUTES,
+    maxTextLength: config.EARSHOT_MAX_TEXT_LENGTH,
+    concurrency: config.EARSHOT_INGEST_CONCURRENCY,
+  });
+
+  let x: XIngest | null = null;
+  const client = config.X_INGEST_MODE === 'off' ? null : createXAppClient(config);
+  if (client) {
+    const source = await ensureSource(db, { name: config.X_SOURCE_NAME, kind: 'x' });
+    x = createXIngest({
+      db,
+      logger,
+      client,
+      pipeline,
+      sourceId: source.id,
+      mode: config.X_INGEST_MODE === 'poll' ? 'poll' : 'stream',
+      holder: ctx.instanceId,
+      accountId: config.X_ACCOUNT_ID ?? null,
+      timings: { pollIntervalMs: config.X_POLL_INTERVAL_SECONDS * 1000 },
+    });
+  }
+  const service: IngestService = { pipeline, x };
+  ctx.services.set('ingest', service);
+
+  return {
+    name: 'ingest',
+    routes: webhookRoutes({ db, pipeline, logger, maxBytes: config.EARSHOT_WEBHOOK_MAX_BYTES }),
+    start: async () => {
+      pipeline.start();
+      await x?.start();
+    },
+    stop: async () => {
+      await x?.stop();
+      await pipeline.stop();
+    },
+  };
+};

@@ -1,0 +1,21 @@
+import { createXUserClient } from '../ingest/x/client.js';
+import type { ModuleFactory } from '../module.js';
+import { createReplyWorker, type ReplyWorker } from './deliver.js';
+
+/**
+ * Delivers recorded replies to X and to webhook reply endpoints on every replica (claims are
+ * race-free). Registers the `replies` service: call `poke()` after `recordReply` to send at once.
+ */
+export const repliesModule: ModuleFactory = (ctx) => {
+  const worker: ReplyWorker = createReplyWorker({
+    db: ctx.db,
+    logger: ctx.logger,
+    xUserClient: createXUserClient(ctx.config),
+  });
+  ctx.services.set('replies', worker);
+  return {
+    name: 'replies',
+    start: async () => worker.start(),
+    stop: () => worker.stop(),
+  };
+};

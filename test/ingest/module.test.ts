@@ -1,0 +1,72 @@
+import { eq } from 'drizzle-orm';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Earshot, startEarshot } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { items, tickets } from '../../src/db/schema/index.js';
+import { type IngestService, ingestModule } from '../../src/ingest/module.js';
+import type { ModuleFactory } from '../../src/module.js';
+import { repliesModule } from '../../src/replies/module.js';
+import { createSource, getSourceByName } from '../../src/sources/sources.js';
+import { FakeXServer } from '../fakes/x-server.js';
+import { assessmentFixture, userActor } from '../helpers/fixtures.js';
+import { silentLogger, waitFor } from './helpers.js';
+
+/** Stands in for the triage module: the hand-written assessment is test input, not a mock of ours. */
+const fixtureTriage: ModuleFactory = (ctx) => {
+  ctx.services.set('triage', { assess: async () => assessmentFixture({ priority: 'P2' }) });
+  return null;
+};
+
+describe('ingest and replies modules in a running Earshot', () => {
+  let app: Earshot;
+  let x: FakeXServer;
+
+  beforeAll(async () => {
+    x = new FakeXServer({ heartbeatMs: 50 });
+    await x.start();
+    const config = loadConfig({
+      PORT: '0',
+      EARSHOT_DATA_DIR: 'memory://',
+      X_BEARER_TOKEN: 'bearer',
+      X_API_URL: x.url,
+      X_OAUTH2_USER_TOKEN: 'user-token',
+    });
+    app = await startEarshot(config, silentLogger, { modules: [fixtureTriage, ingestModule, repliesModule] });
+  });
+  afterAll(async () => {
+    await app.stop();
+    await x.close();
+  });
+
+  it('serves the signed webhook and turns a post into a ticket', async () => {
+    const { db } = app.context;
+    const source = await createSource(db, userActor('UADMIN', 'admin'), { name: 'forms', kind: 'webhook' });
+    const payload = JSON.stringify({ id: 'f-1', author: { id: 'a-1' }, text: 'The form eats my attachments' });
+    const at = new Date();
+    const res = await fetch(`${app.http.url}/ingest/forms`, {
+      method: 'POST',
+      body: payload,
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': 'msg_1',
+        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+        'webhook-signature': new Webhook(source.secret!).sign('msg_1', at, payload),
+      },
+    });
+    expect(res.status).toBe(202);
+    await waitFor(async () => {
+      const [item] = await db.select().from(items).where(eq(items.externalId, 'f-1'));
+      return Boolean(item?.ticketId);
+    }, 'item processed');
+    const [ticket] = await db.select().from(tickets).where(eq(tickets.sourceId, source.id));
+    expect(ticket?.priority).toBe('P2');
+  });
+
+  it('runs the X stream on this replica, under the configured X source', async () => {
+    const ingest = app.context.services.get('ingest') as IngestService;
+    await waitFor(() => ingest.x?.status().connected === true, 'stream connected');
+    expect(await getSourceByName(app.context.db, 'x')).toMatchObject({ kind: 'x' });
+    expect(app.context.services.has('replies')).toBe(true);
+  });
+});

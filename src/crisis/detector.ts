@@ -134,18 +134,23 @@ export function neededSpans(now: Date, t: CrisisThresholds = DEFAULT_THRESHOLDS)
   );
 }
 
-/** Every spike at `now`, strongest first. */
+/**
+ * Every spike at `now`, strongest first. `history.firstSeenAt` is when Earshot saw its first post (the
+ * earliest of `posts` when not given): baseline windows before it are not counted as quiet.
+ */
 export function detectCrises(
   posts: readonly CrisisPost[],
   now: Date,
   thresholds: CrisisThresholds = DEFAULT_THRESHOLDS,
+  history: { firstSeenAt?: Date } = {},
 ): CrisisSignal[] {
   const t = thresholds;
   const end = now.getTime();
   const start = end - t.windowMinutes * MINUTE;
   if (within(posts, start, end).length === 0) return [];
   // Windows before the first post Earshot saw are no evidence of quiet: they are left out of the baseline.
-  const firstSeen = posts.reduce((min, p) => Math.min(min, p.at.getTime()), Number.POSITIVE_INFINITY);
+  const firstSeen =
+    history.firstSeenAt?.getTime() ?? posts.reduce((min, p) => Math.min(min, p.at.getTime()), Number.POSITIVE_INFINITY);
   const spans = baselineWindows(now, t);
   const w = t.windowMinutes * MINUTE;
   // One pass keeps the posts of the current and baseline windows (age in (0, (recent+1)·w], or

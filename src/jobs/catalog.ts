@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { routingFromConfig, runCrisisDetection, thresholdsFromConfig } from '../crisis/job.js';
 import { runSlaSweep } from '../sla/sweep.js';
 import type { JobDefinition } from './types.js';
 
@@ -18,6 +19,16 @@ export function buildJobs(config: Config): JobDefinition[] {
           onDutyGroups: config.EARSHOT_ON_DUTY_GROUPS,
           escalateOnDutyMinutes: config.EARSHOT_ESCALATE_ON_DUTY_MINUTES,
           escalateLeadsMinutes: config.EARSHOT_ESCALATE_LEADS_MINUTES,
+        }),
+    },
+    {
+      name: 'crisis-detection',
+      schedule: config.EARSHOT_CRISIS_CRON,
+      run: async ({ db, scheduledFor }) =>
+        runCrisisDetection(db, {
+          now: scheduledFor,
+          thresholds: thresholdsFromConfig(config),
+          routing: routingFromConfig(config),
         }),
     },
   ];

@@ -118,3 +118,18 @@ export async function getTemplate(db: Database, id: number): Promise<ReplyTempla
   const [template] = await db.select().from(replyTemplates).where(eq(replyTemplates.id, id));
   return template ?? null;
 }
+
+/** The values a template's variables take for one ticket. */
+export function templateValuesFor(view: {
+  ticket: { id: number };
+  author: { handle: string | null; displayName: string | null };
+  source: { name: string };
+}): TemplateValues {
+  const handle = view.author.handle ? `@${view.author.handle}` : '';
+  return {
+    author_name: view.author.displayName?.trim() || handle || 'there',
+    handle,
+    ticket_id: String(view.ticket.id),
+    source: view.source.name,
+  };
+}

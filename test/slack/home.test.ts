@@ -1,10 +1,14 @@
 import type { KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import type { TicketExcerpt } from '../../src/reports/excerpts.js';
+import { SEED } from '../../src/sandbox/index.js';
 import { buildHomeView } from '../../src/slack/blocks/home.js';
 import { ticketLine } from '../../src/slack/blocks/ticket-list.js';
 import { ACTIONS } from '../../src/slack/ids.js';
+import { claimTicket } from '../../src/tickets/actions.js';
 import type { Ticket } from '../../src/tickets/types.js';
+import { assessmentFixture, inboundFixture, ingestFixture, seedSource, userActor } from '../helpers/fixtures.js';
+import { startSlackHarness } from './harness.js';
 
 const NOW = new Date('2026-03-02T12:00:00Z');
 
@@ -111,5 +115,46 @@ describe('App Home', () => {
     expect(line).toContain('<@UBEN>');
     expect(line).toContain('2h 00m old');
     expect(line).toContain('tier 2');
+  });
+});
+
+describe('App Home through the real Bolt receiver and the sandbox Slack', () => {
+  it('publishes the personal queue on app_home_opened, refreshes, and opens a ticket', async () => {
+    const h = await startSlackHarness();
+    try {
+      const db = h.earshot.context.db;
+      const source = await seedSource(db);
+      const make = async (text: string, priority: 'P1' | 'P3') =>
+        (
+          await ingestFixture(
+            db,
+            inboundFixture(source.id, { text, author: { externalId: `h-${Math.random()}`, handle: 'hana' } }),
+            assessmentFixture({ channel: 'earshot-feedback', priority }),
+          )
+        ).ticket;
+      const mine = await make('my ticket', 'P3');
+      const urgent = await make('site down <!here>', 'P1');
+      await claimTicket(db, userActor(SEED.users.agent1, 'agent'), { ticketId: mine.id });
+      const ana = h.sandbox.as(SEED.users.agent1);
+      expect((await ana.openHome()).status).toBe(200);
+      const home = ana.home();
+      const json = JSON.stringify(home?.blocks);
+      expect(json).toContain('My tickets (1)');
+      expect(json).toContain(`*#${mine.id}*`);
+      expect(json).toContain(`*#${urgent.id}*`);
+      expect(json).toContain('&lt;!here&gt;');
+      expect(json).toContain('SLA warnings');
+
+      await claimTicket(db, userActor(SEED.users.agent1, 'agent'), { ticketId: urgent.id });
+      const publishes = h.sandbox.workspace.callsTo('views.publish').length;
+      await ana.clickButton({ viewId: home!.id }, ACTIONS.homeRefresh);
+      expect(h.sandbox.workspace.callsTo('views.publish')).toHaveLength(publishes + 1);
+      expect(JSON.stringify(ana.home()?.blocks)).toContain('My tickets (2)');
+
+      await ana.clickButton({ viewId: ana.home()!.id }, ACTIONS.homeOpenTicket);
+      expect(ana.currentView()?.callback_id).toBe('full_text_modal');
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -66,26 +66,12 @@ function registered() {
  * only shrinks.
  */
 const NOT_YET_HANDLED = new Set<string>([
-  ACTIONS.reply,
-  ACTIONS.tag,
-  ACTIONS.escalate,
   ACTIONS.retryReply,
-  ACTIONS.templatePicked,
-  ACTIONS.replyTextChanged,
   ACTIONS.crisisAcknowledge,
   ACTIONS.crisisIncident,
   ACTIONS.crisisSnooze,
   ACTIONS.crisisResolve,
-  ACTIONS.homeRefresh,
-  ACTIONS.homeOpenTicket,
-  VIEWS.reply,
-  VIEWS.tag,
-  VIEWS.escalate,
-  VIEWS.assign,
-  VIEWS.correct,
   VIEWS.incident,
-  SLASH_COMMAND,
-  'app_home_opened',
 ]);
 
 /** Views that only display (no submit), so nothing listens for their callback_id. */

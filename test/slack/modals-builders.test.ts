@@ -5,7 +5,15 @@ import { buildAssignModal } from '../../src/slack/blocks/modals/assign.js';
 import { buildCorrectModal, parseCorrection } from '../../src/slack/blocks/modals/correct.js';
 import { buildEscalateModal, parseTier } from '../../src/slack/blocks/modals/escalate.js';
 import { buildFullTextModal } from '../../src/slack/blocks/modals/full-text.js';
-import { buildReplyModal, describeCount, replyErrors, replyTextBlockId } from '../../src/slack/blocks/modals/reply.js';
+import {
+  buildReplyModal,
+  describeCount,
+  readReplyMetadata,
+  readReplyText,
+  rebuildReplyModal,
+  replyErrors,
+  replyTextBlockId,
+} from '../../src/slack/blocks/modals/reply.js';
 import { buildTagModal, parseNewTags } from '../../src/slack/blocks/modals/tag.js';
 import { chunkEscaped, decodeMetadata } from '../../src/slack/blocks/view-parts.js';
 import { ACTIONS, BLOCKS, VIEWS } from '../../src/slack/ids.js';
@@ -55,14 +63,12 @@ function expectViewLimits(view: ModalView) {
   expect((view.private_metadata ?? '').length).toBeLessThanOrEqual(3000);
 }
 
-const xRules = replyRulesFor({ kind: 'x', settings: {} });
-
 describe('reply modal', () => {
   const base = {
     ticketId: 1234567,
     author: { handle: 'dana', displayName: 'Dana' },
     latestMessage: HOSTILE,
-    rules: xRules,
+    source: { kind: 'x' as const, settings: {} },
     templates: [
       { id: 1, name: 'refund' },
       { id: 2, name: 'shipping-delay' },
@@ -106,6 +112,25 @@ describe('reply modal', () => {
     expect(view.submit?.text).toBe(`Send ${parts.length} posts`);
     const picker = view.blocks.find((b) => b.block_id === BLOCKS.replyTemplate);
     expect(JSON.stringify(picker)).toContain('"initial_option"');
+  });
+
+  it('rebuilds the count and preview from the open view, and replaces the text box for a template', () => {
+    const opened = buildReplyModal(base);
+    const typed = rebuildReplyModal(opened, 'Thanks https://example.com/a-very-long-link-indeed');
+    expect(typed).not.toBeNull();
+    expect(JSON.stringify(typed?.blocks)).toContain('30 / 280 on X');
+    // Typing keeps the same input block, so Slack keeps what the user typed.
+    expect(typed?.blocks.some((b) => b.block_id === BLOCKS.replyText)).toBe(true);
+    const picked = rebuildReplyModal(typed!, 'Hi Dana, a refund is on its way.', { replaceText: true });
+    const meta = readReplyMetadata(picked?.private_metadata);
+    expect(meta?.textRevision).toBe(1);
+    expect(picked?.blocks.find((b) => b.block_id === replyTextBlockId(1))).toMatchObject({
+      element: { initial_value: 'Hi Dana, a refund is on its way.' },
+    });
+    expect(picked?.blocks.filter((b) => b.block_id === BLOCKS.replyPreview)).toHaveLength(1);
+    const state = { [replyTextBlockId(1)]: { [ACTIONS.replyTextChanged]: { value: 'edited' } } };
+    expect(readReplyText(state, meta!)).toEqual({ text: 'edited', blockId: replyTextBlockId(1) });
+    expect(rebuildReplyModal({ blocks: [], private_metadata: '{}' }, 'x')).toBeNull();
   });
 
   it('says there are no templates instead of an empty select', () => {

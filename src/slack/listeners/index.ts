@@ -1,8 +1,10 @@
 import type { App } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
 import * as actions from './actions/index.js';
+import * as commands from './commands/index.js';
 import { dedupeSlackEvents } from './dedupe.js';
 import * as events from './events/index.js';
+import * as views from './views/index.js';
 
 /**
  * Registers every listener, grouped by Slack surface (one folder each, each folder's index exports
@@ -10,5 +12,5 @@ import * as events from './events/index.js';
  */
 export function registerListeners(app: App, deps: SlackDeps): void {
   app.use(dedupeSlackEvents(deps));
-  for (const surface of [actions, events]) surface.register(app, deps);
+  for (const surface of [actions, events, views, commands]) surface.register(app, deps);
 }

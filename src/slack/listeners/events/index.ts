@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { SlackDeps } from '../../deps.js';
+import * as appHomeOpened from './app-home-opened.js';
 import * as appMention from './app-mention.js';
 
 interface ListenerModule {
@@ -7,7 +8,7 @@ interface ListenerModule {
 }
 
 /** Other surfaces' event listeners (App Home's `app_home_opened`, …) are appended here. */
-const MORE: readonly ListenerModule[] = [];
+const MORE: readonly ListenerModule[] = [appHomeOpened];
 
 /** Every Events API listener. Slack's retries are dropped before they get here (see dedupeSlackEvents). */
 export function register(app: App, deps: SlackDeps): void {

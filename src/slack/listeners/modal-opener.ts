@@ -1,0 +1,84 @@
+import type { ModalView } from '@slack/types';
+import type { WebClient } from '@slack/web-api';
+import { AppError } from '../../errors.js';
+import { type Permission, requirePermission } from '../../tickets/permissions.js';
+import type { Actor } from '../../tickets/types.js';
+import type { SlackDeps } from '../deps.js';
+import { type BlockActionArgs, tellTarget, ticketIdOfAction } from './actions/ticket-action.js';
+import { reportFailure, type TellUserTarget } from './tell-user.js';
+
+/** Everything needed to open a ticket's modal for a user, whatever they clicked (a card button, the overflow menu, App Home). */
+export interface ModalRequest {
+  client: WebClient;
+  triggerId: string;
+  userId: string;
+  ticketId: number;
+  /** Where the user clicked, for an ephemeral refusal. */
+  channelId?: string | undefined;
+  respond?: TellUserTarget['respond'];
+}
+
+/** Opens one kind of modal; exported by each `open-*.ts` so the card's overflow menu can call it too. */
+export type ModalOpener = (deps: SlackDeps, request: ModalRequest) => Promise<void>;
+
+export interface OpenSpec {
+  /** For the log: `reply`, `tag`… */
+  name: string;
+  permission: Permission;
+  /** Reads what the modal shows (fast database reads only: the trigger expires in ~3 s). */
+  build: (actor: Actor) => Promise<ModalView>;
+  /** Slow enrichment after the modal is open, through `views.update`. */
+  after?: (opened: { viewId: string; hash: string | undefined }, actor: Actor) => Promise<void>;
+}
+
+/**
+ * The shape of every "open a modal" click: the caller has already acked; the role is checked first
+ * (a refusal opens nothing and says why, ephemerally), the view is built from the database, opened
+ * with `views.open` while the trigger is fresh, and anything slow comes after, by `views.update`.
+ */
+export async function openModal(deps: SlackDeps, request: ModalRequest, spec: OpenSpec): Promise<void> {
+  const target: TellUserTarget = {
+    client: request.client,
+    userId: request.userId,
+    channelId: request.channelId,
+    respond: request.respond,
+  };
+  try {
+    const actor = await deps.resolveActor(request.userId);
+    requirePermission(actor, spec.permission);
+    const view = await spec.build(actor);
+    const opened = await request.client.views.open({ trigger_id: request.triggerId, view });
+    if (spec.after && opened.view?.id) await spec.after({ viewId: opened.view.id, hash: opened.view.hash }, actor);
+  } catch (err) {
+    await reportFailure(err, target, deps.logger, {
+      modal: spec.name,
+      ticketId: request.ticketId,
+      userId: request.userId,
+    });
+  }
+}
+
+/**
+ * A Bolt listener for an element that opens a ticket's modal (a card button, an overflow option, an
+ * App Home button): ack at once, find the ticket the element belongs to, open.
+ */
+export function modalOpenerListener(deps: SlackDeps, opener: ModalOpener) {
+  return async (args: BlockActionArgs): Promise<void> => {
+    await args.ack();
+    const target = tellTarget(args);
+    try {
+      const ticketId = await ticketIdOfAction(deps.db, args);
+      if (ticketId === null) throw new AppError('not_found', 'This button does not point at a ticket Earshot knows.');
+      await opener(deps, {
+        client: args.client,
+        triggerId: args.body.trigger_id,
+        userId: args.body.user.id,
+        ticketId,
+        channelId: args.body.channel?.id,
+        respond: target.respond,
+      });
+    } catch (err) {
+      await reportFailure(err, target, deps.logger, { action: args.action.action_id, userId: args.body.user.id });
+    }
+  };
+}

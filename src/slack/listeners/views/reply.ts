@@ -1,0 +1,98 @@
+import type { App, BlockAction, PlainTextInputAction, StaticSelectAction, ViewSubmitAction } from '@slack/bolt';
+import type { View } from '@slack/types';
+import type { WebClient } from '@slack/web-api';
+import { planReply } from '../../../replies/channel-rules.js';
+import { getTemplate, renderTemplate, templateValuesFor } from '../../../replies/templates.js';
+import { recordReply } from '../../../tickets/actions.js';
+import { getTicketView } from '../../../tickets/queries.js';
+import {
+  readReplyMetadata,
+  readReplyText,
+  rebuildReplyModal,
+  replyErrors,
+  rulesOf,
+} from '../../blocks/modals/reply.js';
+import type { SlackDeps } from '../../deps.js';
+import { ACTIONS, VIEWS } from '../../ids.js';
+import { ackErrors, submitOrShowErrors } from './submit.js';
+
+interface OpenView {
+  id: string;
+  hash?: string;
+  blocks: readonly unknown[];
+  private_metadata?: string;
+}
+
+/** `views.update` guarded by the view's hash: a stale update (the user typed on) is dropped, not an error. */
+async function updateView(deps: SlackDeps, client: WebClient, current: OpenView, next: View): Promise<void> {
+  try {
+    await client.views.update({ view_id: current.id, ...(current.hash ? { hash: current.hash } : {}), view: next });
+  } catch (err) {
+    if ((err as { data?: { error?: string } }).data?.error === 'hash_conflict') return;
+    deps.logger.error({ err, viewId: current.id }, 'could not update the Reply modal');
+  }
+}
+
+/**
+ * The Reply modal's listeners: live count and preview as the user types, filling the box from a
+ * picked template, and the submission, which records the reply once (the view id is the
+ * idempotency key, so a double submit records nothing new).
+ */
+export function register(app: App, deps: SlackDeps): void {
+  app.action<BlockAction<PlainTextInputAction>>(ACTIONS.replyTextChanged, async ({ ack, body, action, client }) => {
+    await ack();
+    const view = body.view as OpenView | undefined;
+    if (!view) return;
+    const next = rebuildReplyModal(view, action.value ?? '');
+    if (next) await updateView(deps, client, view, next);
+  });
+
+  app.action<BlockAction<StaticSelectAction>>(ACTIONS.templatePicked, async ({ ack, body, action, client }) => {
+    await ack();
+    const view = body.view as OpenView | undefined;
+    const metadata = readReplyMetadata(view?.private_metadata);
+    if (!view || !metadata) return;
+    try {
+      const template = await getTemplate(deps.db, Number(action.selected_option?.value));
+      if (!template) return;
+      const ticket = await getTicketView(deps.db, metadata.ticketId);
+      const next = rebuildReplyModal(view, renderTemplate(template.body, templateValuesFor(ticket)), {
+        replaceText: true,
+      });
+      if (next) await updateView(deps, client, view, next);
+    } catch (err) {
+      deps.logger.error({ err, ticketId: metadata.ticketId }, 'could not fill the Reply modal from a template');
+    }
+  });
+
+  app.view<ViewSubmitAction>(VIEWS.reply, async ({ ack, body, view }) => {
+    const metadata = readReplyMetadata(view.private_metadata);
+    if (!metadata) {
+      deps.logger.error({ viewId: view.id }, 'Reply modal submitted without its metadata');
+      await ack();
+      return;
+    }
+    const { text, blockId } = readReplyText(view.state.values as never, metadata);
+    const rules = rulesOf(metadata);
+    const plan = planReply(text, rules);
+    const errors = replyErrors(plan, rules, blockId);
+    if (errors) {
+      await ackErrors(ack, errors);
+      return;
+    }
+    const done = await submitOrShowErrors(ack, deps.logger, {
+      context: { modal: 'reply', ticketId: metadata.ticketId, userId: body.user.id },
+      defaultBlock: blockId,
+      run: async () => {
+        const actor = await deps.resolveActor(body.user.id);
+        await recordReply(deps.db, actor, {
+          ticketId: metadata.ticketId,
+          text: plan.text,
+          parts: plan.parts,
+          idempotencyKey: view.id,
+        });
+      },
+    });
+    if (done) deps.wakeDelivery();
+  });
+}

@@ -2,14 +2,10 @@ import { AppError } from '../errors.js';
 import type { AppContext, EarshotModule, ModuleFactory } from '../module.js';
 import { ensureSource } from '../sources/sources.js';
 import { type AssessFn, createIngestPipeline, type IngestPipeline } from './pipeline.js';
+import { assessWith, type TextAssessor } from './triage-adapter.js';
 import { webhookRoutes } from './webhook.js';
 import { createXAppClient } from './x/client.js';
 import { createXIngest, type XIngest } from './x/x-ingest.js';
-
-/** The service the triage module registers under `triage`. */
-export interface TriageService {
-  assess: AssessFn;
-}
 
 /** What the `ingest` service offers other modules: the pipeline, and X ingestion when it runs here. */
 export interface IngestService {
@@ -18,17 +14,17 @@ export interface IngestService {
 }
 
 /**
- * Triage is looked up when an item is processed rather than at start, so the module order of
- * triage and ingest does not matter. Without a triage service items are stored and wait (the sweep
- * retries them), which is safe but says so loudly.
+ * The `triage` service (the triage engine's `createTriage(...)`: `assess(text, context)`) is looked
+ * up when an item is processed rather than at start, so the order of the triage and ingest modules
+ * does not matter. Without it items are stored and wait (the sweep retries them), and start says so.
  */
 function triageOf(ctx: AppContext): AssessFn {
   return async (item, author, source) => {
-    const triage = ctx.services.get('triage') as TriageService | undefined;
+    const triage = ctx.services.get('triage') as TextAssessor | undefined;
     if (!triage) {
       throw new AppError('upstream_failed', 'No triage service is registered; the item waits in the queue.');
     }
-    return triage.assess(item, author, source);
+    return assessWith(triage, ctx.db)(item, author, source);
   };
 }
 

@@ -14,7 +14,9 @@ import { silentLogger, waitFor } from './helpers.js';
 
 /** Stands in for the triage module: the hand-written assessment is test input, not a mock of ours. */
 const fixtureTriage: ModuleFactory = (ctx) => {
-  ctx.services.set('triage', { assess: async () => assessmentFixture({ priority: 'P2' }) });
+  ctx.services.set('triage', {
+    assess: async (text: string) => assessmentFixture({ priority: text.includes('attachments') ? 'P2' : 'P4' }),
+  });
   return null;
 };
 

@@ -1,0 +1,36 @@
+import type { Database } from '../db/database.js';
+import { countAuthorTickets } from '../tickets/queries.js';
+import type { Assessment } from '../triage/types.js';
+import type { AssessFn } from './pipeline.js';
+
+/**
+ * The part of the triage engine's service the pipeline needs (src/triage/triage-service.ts):
+ * `assess(text, context)`. Typed structurally here so ingestion depends on the contract, not the file.
+ */
+export interface TextAssessor {
+  assess(
+    text: string,
+    context?: {
+      author?: { followerCount: number; verified: boolean; vip: boolean; handle?: string | null } | null;
+      source?: { name: string; kind: string } | null;
+      previousContacts?: number;
+      hints?: { language?: string | null };
+    },
+  ): Promise<Assessment>;
+}
+
+/** Adapts the triage service to the pipeline's `assess(item, author, source)`, adding what Earshot knows of the author. */
+export function assessWith(triage: TextAssessor, db: Database): AssessFn {
+  return async (item, author, source) =>
+    triage.assess(item.text, {
+      author: {
+        followerCount: author.followerCount,
+        verified: author.verified,
+        vip: author.vip,
+        handle: author.handle,
+      },
+      source: { name: source.name, kind: source.kind },
+      previousContacts: await countAuthorTickets(db, author.id),
+      hints: { language: item.language },
+    });
+}

@@ -107,11 +107,8 @@ export async function queueAlertCard(
         .from(tickets)
         .where(inArray(tickets.id, ids))
     : [];
-  // Only a new post mentions the on-call group; an update must not ping everyone again.
-  const card = buildCrisisAlertCard(view, {
-    oncallGroup: mode === 'post' ? routing.oncallGroup : null,
-    tickets: linked,
-  });
+  // Slack notifies mentions only when a message is posted, so updates keep the mention without re-paging.
+  const card = buildCrisisAlertCard(view, { oncallGroup: routing.oncallGroup, tickets: linked });
   if (mode === 'post') {
     await tx.insert(outbox).values({
       kind: 'message',

@@ -1,0 +1,193 @@
+/**
+ * Measures triage against held-out data, side by side with the `sentiment` (AFINN-165) and
+ * `vader-sentiment` npm packages in the same run.
+ *
+ *   npm run eval                     embedded classifier (and OpenAI when OPENAI_API_KEY is set)
+ *   npm run eval -- --data DIR       TweetEval folder other than ../shared/data
+ *   npm run eval -- --limit 200      how many tweets to send to OpenAI (each is a paid call)
+ *   npm run eval -- --corrections    how often agents overruled triage, from the database
+ *
+ * Sentiment: only TweetEval's val split is given and the embedded classifier trains on it, so its
+ * figure is 10-fold cross-validated (each fold's model never saw its test tweets). Category: 5-fold
+ * cross-validation over the support set written for Earshot. Never train-set accuracy.
+ */
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/client.js';
+import { MIGRATIONS_FOLDER } from '../src/db/paths.js';
+import { createLogger } from '../src/logger.js';
+import { summarizeCorrections } from '../src/triage/corrections.js';
+import { createEmbeddedClassifier } from '../src/triage/embedded/classifier.js';
+import { DEFAULT_DATA_DIR, loadSupportSet, loadTweetEval } from '../src/triage/embedded/datasets.js';
+import { loadEmbeddedModel } from '../src/triage/embedded/model-files.js';
+import {
+  createFeaturizer,
+  crossValidateCategory,
+  crossValidateSentiment,
+  HYPERPARAMETERS,
+  macroRecall,
+} from '../src/triage/embedded/training.js';
+import { createTriage } from '../src/triage/triage-service.js';
+
+const { values: args } = parseArgs({
+  options: {
+    data: { type: 'string', default: DEFAULT_DATA_DIR },
+    corrections: { type: 'boolean', default: false },
+    limit: { type: 'string', default: '200' },
+  },
+});
+
+const require = createRequire(import.meta.url);
+const LABEL = { negative: 0, neutral: 1, positive: 2 } as const;
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  if (args.corrections) return reportCorrections(config);
+
+  const sentimentSet = loadTweetEval(args.data!, 'sentiment', 'val');
+  if (sentimentSet.length === 0) throw new Error(`no TweetEval sentiment data under ${args.data}`);
+  const gold = sentimentSet.map((row) => row.label);
+  const texts = sentimentSet.map((row) => row.text);
+  const support = loadSupportSet();
+  const rows: Row[] = [];
+
+  // Baselines, run here so the comparison is on the same tweets and machine.
+  const Sentiment = require('sentiment') as new () => { analyze(text: string): { score: number } };
+  const afinn = new Sentiment();
+  rows.push(
+    measure('sentiment (AFINN-165)', texts, gold, (text) => {
+      const score = afinn.analyze(text).score;
+      return score > 0 ? 2 : score < 0 ? 0 : 1;
+    }),
+  );
+  const vader = require('vader-sentiment') as {
+    SentimentIntensityAnalyzer: { polarity_scores(text: string): { compound: number } };
+  };
+  rows.push(
+    measure('vader-sentiment', texts, gold, (text) => {
+      const compound = vader.SentimentIntensityAnalyzer.polarity_scores(text).compound;
+      return compound >= 0.05 ? 2 : compound <= -0.05 ? 0 : 1;
+    }),
+  );
+
+  // Embedded: held-out figures by retraining per fold; speed from the shipped model's full triage.
+  const model = loadEmbeddedModel();
+  const featurize = createFeaturizer(model.lexicon, HYPERPARAMETERS.features);
+  const data = {
+    sentiment: sentimentSet,
+    emotion: loadTweetEval(args.data!, 'emotion', 'train'),
+    offensive: [],
+    support,
+  };
+  const sentimentCv = crossValidateSentiment(featurize, data);
+  const categoryCv = crossValidateCategory(featurize, support);
+  const classifier = createEmbeddedClassifier(model);
+  const speed = itemsPerSecond(texts, (text) => classifier.classify(text));
+  rows.push({
+    name: `embedded (${model.version})`,
+    macroRecall: sentimentCv.macro,
+    perClass: sentimentCv.perClass,
+    category: categoryCv.accuracy,
+    itemsPerSecond: speed,
+    note: 'sentiment 10-fold CV; category 5-fold CV',
+  });
+
+  if (config.OPENAI_API_KEY) {
+    const limit = Math.min(Number(args.limit), texts.length);
+    const logger = createLogger({ level: 'warn' });
+    const triage = createTriage({ config, logger });
+    const sample = texts.slice(0, limit);
+    const started = performance.now();
+    const results = [];
+    for (const text of sample) results.push(await triage.triage(text));
+    const seconds = (performance.now() - started) / 1000;
+    const supportResults = [];
+    for (const example of support) supportResults.push(await triage.triage(example.text));
+    const fallbacks = [...results, ...supportResults].filter((r) => r.provider === 'embedded-fallback').length;
+    const recall = macroRecall(
+      gold.slice(0, limit),
+      results.map((r) => LABEL[r.sentiment]),
+      3,
+    );
+    rows.push({
+      name: `openai (${config.OPENAI_MODEL})`,
+      macroRecall: recall.macro,
+      perClass: recall.perClass,
+      category: supportResults.filter((r, i) => r.category === support[i]!.category).length / support.length,
+      itemsPerSecond: limit / seconds,
+      note: `first ${limit} tweets; ${fallbacks} fell back to embedded`,
+    });
+  }
+
+  printTable(rows, sentimentSet.length, support.length);
+}
+
+interface Row {
+  name: string;
+  macroRecall: number;
+  perClass: number[];
+  category: number | null;
+  itemsPerSecond: number;
+  note: string;
+}
+
+function measure(name: string, texts: string[], gold: number[], predict: (text: string) => number): Row {
+  const predicted = texts.map(predict);
+  const recall = macroRecall(gold, predicted, 3);
+  return {
+    name,
+    macroRecall: recall.macro,
+    perClass: recall.perClass,
+    category: null,
+    itemsPerSecond: itemsPerSecond(texts, predict),
+    note: 'no training: whole split',
+  };
+}
+
+function itemsPerSecond(texts: string[], run: (text: string) => unknown): number {
+  for (const text of texts.slice(0, 200)) run(text);
+  const started = performance.now();
+  let n = 0;
+  while (performance.now() - started < 1500) {
+    for (const text of texts) run(text);
+    n += texts.length;
+  }
+  return n / ((performance.now() - started) / 1000);
+}
+
+function printTable(rows: Row[], tweets: number, supportSize: number): void {
+  const pct = (v: number | null) => (v === null ? '   —' : (v * 100).toFixed(1).padStart(5));
+  console.log(
+    `\nTweetEval sentiment val (${tweets} tweets), macro-averaged recall; support set (${supportSize}) category accuracy\n`,
+  );
+  console.log(
+    `${'provider'.padEnd(34)} ${'macroR'.padStart(6)} ${'neg'.padStart(5)} ${'neu'.padStart(5)} ${'pos'.padStart(5)} ${'categ'.padStart(6)} ${'items/s'.padStart(9)}  note`,
+  );
+  for (const row of rows) {
+    console.log(
+      `${row.name.padEnd(34)} ${pct(row.macroRecall).padStart(6)} ${row.perClass.map(pct).join(' ')} ${pct(row.category).padStart(6)} ${Math.round(row.itemsPerSecond).toString().padStart(9)}  ${row.note}`,
+    );
+  }
+  console.log('\nPublished on the TweetEval sentiment *test* split: SVM 62.9, FastText 62.9, RoBERTa-base 71.3.');
+}
+
+async function reportCorrections(config: ReturnType<typeof loadConfig>): Promise<void> {
+  const handle = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.EARSHOT_DATA_DIR,
+    migrationsFolder: MIGRATIONS_FOLDER,
+  });
+  try {
+    const summary = await summarizeCorrections(handle.db);
+    const rate = summary.tickets > 0 ? (summary.correctedTickets / summary.tickets) * 100 : 0;
+    console.log(
+      `${summary.correctedTickets} of ${summary.tickets} tickets had triage overruled by an agent (${rate.toFixed(1)}%)`,
+    );
+    for (const [field, n] of Object.entries(summary.byField)) console.log(`  ${field}: ${n}`);
+  } finally {
+    await handle.close();
+  }
+}
+
+await main();

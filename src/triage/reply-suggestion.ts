@@ -1,0 +1,99 @@
+import type { Category } from '../tickets/types.js';
+
+export interface ReplyTemplate {
+  id: number;
+  name: string;
+  body: string;
+}
+
+export interface SuggestReplyInput {
+  /** The customer's post (or the latest one of the conversation). */
+  text: string;
+  /** ISO 639-1; the suggestion is written in it. */
+  language?: string | null;
+  category?: Category | null;
+  /** The customer's name or handle, for the greeting and {{name}}. */
+  customerName?: string | null;
+  /** The brand's tone, from the team's settings ("warm and brief, no emoji"). */
+  brandTone?: string | null;
+  /** Canned replies to fall back on (or to match when OpenAI is not configured). */
+  templates: readonly ReplyTemplate[];
+  /** What the agent already typed: promises they wrote themselves are theirs to make. */
+  agentDraft?: string | null;
+}
+
+export interface ReplySuggestion {
+  text: string;
+  source: 'openai' | 'template' | 'none';
+  templateId?: number;
+}
+
+const STOPWORDS = new Set(
+  'the a an and or but to of in on at for with is are was be my your our i you we it this that have has not no can do'.split(
+    ' ',
+  ),
+);
+
+const CATEGORY_WORDS: Record<Category, string[]> = {
+  question: ['question', 'info', 'how'],
+  complaint: ['sorry', 'apology', 'apologise', 'complaint'],
+  bug_report: ['bug', 'issue', 'technical', 'fix', 'investigating'],
+  suggestion: ['suggestion', 'feedback', 'idea', 'feature'],
+  praise: ['thanks', 'thank', 'praise', 'glad'],
+  other: [],
+};
+
+function words(text: string): Set<string> {
+  return new Set((text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length > 2 && !STOPWORDS.has(w)));
+}
+
+/**
+ * The template that best fits a post: shared words between the post and the template's name and
+ * body, plus a bonus when the template speaks to the post's category. Null when nothing overlaps.
+ */
+export function matchTemplate(input: SuggestReplyInput): ReplySuggestion | null {
+  const postWords = words(input.text);
+  const categoryWords = input.category ? CATEGORY_WORDS[input.category] : [];
+  let best: { template: ReplyTemplate; score: number } | null = null;
+  for (const template of input.templates) {
+    const templateWords = words(`${template.name} ${template.body}`);
+    let score = 0;
+    for (const word of postWords) if (templateWords.has(word)) score += 1;
+    for (const word of categoryWords) if (templateWords.has(word)) score += 1.5;
+    if (score > 0 && (!best || score > best.score)) best = { template, score };
+  }
+  if (!best) return null;
+  return { text: fillTemplate(best.template.body, input), source: 'template', templateId: best.template.id };
+}
+
+/** Fills {{name}}; unknown variables stay for the agent to fill in. */
+export function fillTemplate(body: string, input: Pick<SuggestReplyInput, 'customerName'>): string {
+  return body.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, variable: string) => {
+    if ((variable === 'name' || variable === 'customer') && input.customerName) return input.customerName;
+    return whole;
+  });
+}
+
+const PROMISE_PATTERNS = [
+  /\b(?:we|i)(?:'ll| will| shall| are going to| can)\s+(?:\w+\s+)?(?:refund|reimburse|credit|compensate|replace)\b/i,
+  /\b(?:refund|replacement|credit)\s+(?:will|is going to|shall)\s+(?:be\s+)?(?:issued|processed|sent|made|arrive)\b/i,
+  /\byou(?:'ll| will)\s+(?:get|receive|have)\s+(?:your\s+|a\s+)?(?:refund|money|replacement)\b/i,
+  /\b(?:by|before|on|until)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|end of (?:the )?(?:day|week|month))\b/i,
+  /\bwithin\s+\d+\s+(?:hours?|days?|business days?|working days?|weeks?)\b/i,
+  /\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b/i,
+  /\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d{1,2}(?:st|nd|rd|th)?\b/i,
+  /\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}\/\d{1,2}(?:\/\d{2,4})?\b/,
+];
+
+/**
+ * The promises of refunds or dates in a suggested reply that the agent did not write themselves:
+ * a suggestion that makes one is thrown away rather than offered.
+ */
+export function findUnapprovedPromises(reply: string, agentDraft?: string | null): string[] {
+  const found: string[] = [];
+  for (const pattern of PROMISE_PATTERNS) {
+    const match = reply.match(pattern);
+    if (match && !(agentDraft ?? '').toLowerCase().includes(match[0].toLowerCase())) found.push(match[0]);
+  }
+  return found;
+}

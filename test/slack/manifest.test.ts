@@ -61,16 +61,12 @@ function registered() {
 }
 
 /**
- * Ids declared in src/slack/ids.ts whose listeners belong to work still in flight (Slack B's modals
- * and commands, the crisis alerts issue). The test fails once one of them is handled, so this list
- * only shrinks.
+ * Ids declared in src/slack/ids.ts whose listeners belong to work still in flight. The test fails
+ * once one of them is handled, so this list only shrinks.
  */
 const NOT_YET_HANDLED = new Set<string>([
+  // The card's "retry reply" button (replies outbound) and the declare-incident modal (crisis alerts).
   ACTIONS.retryReply,
-  ACTIONS.crisisAcknowledge,
-  ACTIONS.crisisIncident,
-  ACTIONS.crisisSnooze,
-  ACTIONS.crisisResolve,
   VIEWS.incident,
 ]);
 

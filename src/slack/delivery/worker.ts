@@ -189,16 +189,31 @@ export function createDeliveryWorker(deps: {
       where id = ${row.id}`);
   }
 
-  /** Moves every due row of a channel to the same retry time, keeping their order for the retry. */
-  async function holdChannel(channels: readonly string[], until: number): Promise<void> {
+  /**
+   * Moves every due row of a channel, and the claimed rows of this round not yet tried, to the same
+   * retry time, so they are retried in their original order.
+   */
+  async function holdChannel(
+    channels: readonly string[],
+    until: number,
+    unsent: readonly number[] = [],
+  ): Promise<void> {
     pacer.hold(directory.cached(channels[0]!), until);
+    const at = new Date(until).toISOString();
     await db.execute(sql`
-      update outbox set next_attempt_at = ${new Date(until).toISOString()}::timestamptz
-      where status = 'pending' and next_attempt_at < ${new Date(until).toISOString()}::timestamptz
-        and channel in (${sql.join(
+      update outbox set next_attempt_at = ${at}::timestamptz
+      where status = 'pending'
+        and ((next_attempt_at < ${at}::timestamptz and channel in (${sql.join(
           [...new Set(channels)].map((c) => sql`${c}`),
           sql`, `,
-        )})`);
+        )}))${
+          unsent.length > 0
+            ? sql` or id in (${sql.join(
+                unsent.map((id) => sql`${id}`),
+                sql`, `,
+              )})`
+            : sql``
+        })`);
   }
 
   async function fail(row: OutboxRow, error: string): Promise<void> {
@@ -368,7 +383,11 @@ export function createDeliveryWorker(deps: {
         );
         await reschedule(row, delay, failure.error, failure.kind === 'transient');
         const rest = rows.slice(index + 1);
-        await holdChannel([row.channel, ...rest.map((r) => r.channel)], Date.now() + delay);
+        await holdChannel(
+          [row.channel, ...rest.map((r) => r.channel)],
+          Date.now() + delay,
+          rest.map((r) => r.id),
+        );
         return;
       }
     }

@@ -8,7 +8,7 @@ import * as views from './views/index.js';
 
 /**
  * Registers every listener, grouped by Slack surface (one folder each, each folder's index exports
- * `register(app, deps)`). The `views` and `commands` folders join this list when they exist.
+ * `register(app, deps)`). Slack's event retries are dropped first, before any listener runs.
  */
 export function registerListeners(app: App, deps: SlackDeps): void {
   app.use(dedupeSlackEvents(deps));

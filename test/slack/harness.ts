@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { type Earshot, startEarshot } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { rowsOf } from '../../src/db/database.js';
+import { createLogger } from '../../src/logger.js';
+import { requireService } from '../../src/module.js';
+import { createSlackSandbox, type SlackSandbox } from '../../src/sandbox/index.js';
+import { type SlackModuleOptions, type SlackService, slackModule } from '../../src/slack/module.js';
+
+export const SIGNING_SECRET = 'sandbox-signing-secret';
+export const BOT_TOKEN = 'xoxb-sandbox-token';
+
+export interface SlackHarness {
+  earshot: Earshot;
+  sandbox: SlackSandbox;
+  slack: SlackService;
+  /** Runs delivery rounds until no outbox row is pending (or `timeoutMs` passes). */
+  drain: (timeoutMs?: number) => Promise<void>;
+  pendingCount: () => Promise<number>;
+  close: () => Promise<void>;
+}
+
+/**
+ * Earshot with only its Slack module, talking to a sandbox Slack over real HTTP: signed requests in
+ * through Bolt's HTTPReceiver, Web API calls out to the sandbox. Delivery runs when the test says.
+ */
+export async function startSlackHarness(
+  options: { databaseUrl?: string; env?: Record<string, string>; module?: SlackModuleOptions } = {},
+): Promise<SlackHarness> {
+  const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  let earshot: Earshot | undefined;
+  const sandbox = createSlackSandbox({
+    signingSecret: SIGNING_SECRET,
+    botToken: BOT_TOKEN,
+    logger,
+    appEventsUrl: () => {
+      if (!earshot) throw new Error('Earshot is not listening yet');
+      return `${earshot.http.url}/slack/events`;
+    },
+  });
+  await sandbox.listen();
+  const config = loadConfig({
+    PORT: '0',
+    EARSHOT_DATA_DIR: 'memory://',
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: sandbox.apiUrl(),
+    EARSHOT_ADMINS: '',
+    ...options.env,
+  });
+  earshot = await startEarshot(config, logger, {
+    modules: [
+      slackModule({
+        processBeforeResponse: true,
+        clientRetries: 0,
+        startDelivery: false,
+        ...options.module,
+        delivery: {
+          pollIntervalMs: 20,
+          backoff: { baseMs: 20, maxMs: 100 },
+          pacing: { ratePerSecond: 50, burst: 10 },
+          ...options.module?.delivery,
+        },
+      }),
+    ],
+  });
+  const slack = requireService<SlackService>(earshot.context, 'slack');
+  const db = earshot.context.db;
+  const pendingCount = async () =>
+    rowsOf<{ n: number }>(await db.execute(sql`select count(*)::int as n from outbox where status = 'pending'`))[0]
+      ?.n ?? 0;
+  const drain = async (timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await slack.delivery.runOnce();
+      if ((await pendingCount()) === 0) return;
+      if (Date.now() > deadline) throw new Error(`outbox still has ${await pendingCount()} pending rows`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  return {
+    earshot,
+    sandbox,
+    slack,
+    drain,
+    pendingCount,
+    close: async () => {
+      await earshot?.stop();
+      await sandbox.close();
+    },
+  };
+}
+
+/** A fresh database on the TEST_DATABASE_URL server, for tests that need real row locks. */
+export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) throw new Error('TEST_DATABASE_URL is not set');
+  const name = `earshot_slack_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const dropper = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await dropper.unsafe(`drop database if exists ${name} with (force)`);
+      await dropper.end();
+    },
+  };
+}

@@ -131,6 +131,10 @@ describe('reply modal', () => {
     const state = { [replyTextBlockId(1)]: { [ACTIONS.replyTextChanged]: { value: 'edited' } } };
     expect(readReplyText(state, meta!)).toEqual({ text: 'edited', blockId: replyTextBlockId(1) });
     expect(rebuildReplyModal({ blocks: [], private_metadata: '{}' }, 'x')).toBeNull();
+    const drafted = rebuildReplyModal(opened, 'An AI draft', { replaceText: true, suggestionOrigin: 'drafted by AI' });
+    const notes = drafted?.blocks.filter((b) => b.block_id === 'reply_suggestion') ?? [];
+    expect(notes).toHaveLength(1);
+    expect(JSON.stringify(notes[0])).toContain('drafted by AI');
   });
 
   it('says there are no templates instead of an empty select', () => {

@@ -1,4 +1,4 @@
-import type { ModalView } from '@slack/types';
+import type { ModalView, View } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { AppError } from '../../errors.js';
 import { type Permission, requirePermission } from '../../tickets/permissions.js';
@@ -21,6 +21,14 @@ export interface ModalRequest {
 /** Opens one kind of modal; exported by each `open-*.ts` so the card's overflow menu can call it too. */
 export type ModalOpener = (deps: SlackDeps, request: ModalRequest) => Promise<void>;
 
+/** The modal as Slack opened it (its id and hash guard later `views.update` calls). */
+export interface OpenedView {
+  viewId: string;
+  hash: string | undefined;
+  blocks: readonly unknown[];
+  privateMetadata: string | undefined;
+}
+
 export interface OpenSpec {
   /** For the log: `reply`, `tag`… */
   name: string;
@@ -28,7 +36,7 @@ export interface OpenSpec {
   /** Reads what the modal shows (fast database reads only: the trigger expires in ~3 s). */
   build: (actor: Actor) => Promise<ModalView>;
   /** Slow enrichment after the modal is open, through `views.update`. */
-  after?: (opened: { viewId: string; hash: string | undefined }, actor: Actor) => Promise<void>;
+  after?: (opened: OpenedView, actor: Actor) => Promise<void>;
 }
 
 /**
@@ -48,7 +56,17 @@ export async function openModal(deps: SlackDeps, request: ModalRequest, spec: Op
     requirePermission(actor, spec.permission);
     const view = await spec.build(actor);
     const opened = await request.client.views.open({ trigger_id: request.triggerId, view });
-    if (spec.after && opened.view?.id) await spec.after({ viewId: opened.view.id, hash: opened.view.hash }, actor);
+    if (spec.after && opened.view?.id) {
+      await spec.after(
+        {
+          viewId: opened.view.id,
+          hash: opened.view.hash,
+          blocks: opened.view.blocks ?? view.blocks,
+          privateMetadata: opened.view.private_metadata ?? view.private_metadata,
+        },
+        actor,
+      );
+    }
   } catch (err) {
     await reportFailure(err, target, deps.logger, {
       modal: spec.name,
@@ -81,4 +99,25 @@ export function modalOpenerListener(deps: SlackDeps, opener: ModalOpener) {
       await reportFailure(err, target, deps.logger, { action: args.action.action_id, userId: args.body.user.id });
     }
   };
+}
+
+/**
+ * `views.update` guarded by the hash Slack gave the view: if the view changed since (the user typed
+ * on, another update landed), Slack answers `hash_conflict` and the stale update is dropped.
+ * Returns whether the update was applied; other failures are logged with the view id.
+ */
+export async function updateViewIfUnchanged(
+  deps: Pick<SlackDeps, 'logger'>,
+  client: WebClient,
+  current: { id: string; hash?: string | undefined },
+  next: View,
+): Promise<boolean> {
+  try {
+    await client.views.update({ view_id: current.id, ...(current.hash ? { hash: current.hash } : {}), view: next });
+    return true;
+  } catch (err) {
+    if ((err as { data?: { error?: string } }).data?.error === 'hash_conflict') return false;
+    deps.logger.error({ err, viewId: current.id }, 'could not update a modal');
+    return false;
+  }
 }

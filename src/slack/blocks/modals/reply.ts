@@ -86,6 +86,22 @@ function templateOption(template: { id: number; name: string }): PlainTextOption
   return { text: plain(template.name, VIEW_LIMITS.optionText), value: String(template.id) };
 }
 
+/** The context block that says where a pre-filled reply came from. */
+export const REPLY_SUGGESTION_BLOCK = 'reply_suggestion';
+
+function suggestionNote(origin: string): KnownBlock {
+  return {
+    type: 'context',
+    block_id: REPLY_SUGGESTION_BLOCK,
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: `:bulb: Suggested reply (${safeMrkdwn(origin, 80)}) filled in below: read it before sending.`,
+      },
+    ],
+  };
+}
+
 function isPreviewBlock(block: { block_id?: string }): boolean {
   return block.block_id === BLOCKS.replyPreview || Boolean(block.block_id?.startsWith(`${BLOCKS.replyPreview}.`));
 }
@@ -193,17 +209,7 @@ export function buildReplyModal(input: ReplyModalInput): ModalView {
     });
   }
 
-  if (input.suggestion) {
-    blocks.push({
-      type: 'context',
-      elements: [
-        {
-          type: 'mrkdwn',
-          text: `:bulb: Suggested reply (${safeMrkdwn(input.suggestion.origin, 80)}) filled in below: read it before sending.`,
-        },
-      ],
-    });
-  }
+  if (input.suggestion) blocks.push(suggestionNote(input.suggestion.origin));
 
   blocks.push(textInput(revision, input.text, rules), ...previewBlocks(plan, rules));
   return modal(blocks, plan, metadata);
@@ -217,7 +223,7 @@ export function buildReplyModal(input: ReplyModalInput): ModalView {
 export function rebuildReplyModal(
   current: { blocks: readonly unknown[]; private_metadata?: string },
   text: string,
-  options: { replaceText?: boolean } = {},
+  options: { replaceText?: boolean; suggestionOrigin?: string } = {},
 ): ModalView | null {
   const metadata = readReplyMetadata(current.private_metadata);
   if (!metadata) return null;
@@ -229,7 +235,9 @@ export function rebuildReplyModal(
   const blocks: KnownBlock[] = [];
   for (const block of current.blocks as KnownBlock[]) {
     if (isPreviewBlock(block)) continue;
+    if (block.block_id === REPLY_SUGGESTION_BLOCK && options.suggestionOrigin) continue;
     if (isTextBlock(block)) {
+      if (options.suggestionOrigin) blocks.push(suggestionNote(options.suggestionOrigin));
       blocks.push(options.replaceText ? textInput(next.textRevision, text, rules) : block);
       blocks.push(...previewBlocks(plan, rules));
       continue;

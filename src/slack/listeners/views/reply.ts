@@ -1,6 +1,4 @@
 import type { App, BlockAction, PlainTextInputAction, StaticSelectAction, ViewSubmitAction } from '@slack/bolt';
-import type { View } from '@slack/types';
-import type { WebClient } from '@slack/web-api';
 import { planReply } from '../../../replies/channel-rules.js';
 import { getTemplate, renderTemplate, templateValuesFor } from '../../../replies/templates.js';
 import { recordReply } from '../../../tickets/actions.js';
@@ -14,6 +12,7 @@ import {
 } from '../../blocks/modals/reply.js';
 import type { SlackDeps } from '../../deps.js';
 import { ACTIONS, VIEWS } from '../../ids.js';
+import { updateViewIfUnchanged } from '../modal-opener.js';
 import { ackErrors, submitOrShowErrors } from './submit.js';
 
 interface OpenView {
@@ -21,16 +20,6 @@ interface OpenView {
   hash?: string;
   blocks: readonly unknown[];
   private_metadata?: string;
-}
-
-/** `views.update` guarded by the view's hash: a stale update (the user typed on) is dropped, not an error. */
-async function updateView(deps: SlackDeps, client: WebClient, current: OpenView, next: View): Promise<void> {
-  try {
-    await client.views.update({ view_id: current.id, ...(current.hash ? { hash: current.hash } : {}), view: next });
-  } catch (err) {
-    if ((err as { data?: { error?: string } }).data?.error === 'hash_conflict') return;
-    deps.logger.error({ err, viewId: current.id }, 'could not update the Reply modal');
-  }
 }
 
 /**
@@ -44,7 +33,7 @@ export function register(app: App, deps: SlackDeps): void {
     const view = body.view as OpenView | undefined;
     if (!view) return;
     const next = rebuildReplyModal(view, action.value ?? '');
-    if (next) await updateView(deps, client, view, next);
+    if (next) await updateViewIfUnchanged(deps, client, view, next);
   });
 
   app.action<BlockAction<StaticSelectAction>>(ACTIONS.templatePicked, async ({ ack, body, action, client }) => {
@@ -59,7 +48,7 @@ export function register(app: App, deps: SlackDeps): void {
       const next = rebuildReplyModal(view, renderTemplate(template.body, templateValuesFor(ticket)), {
         replaceText: true,
       });
-      if (next) await updateView(deps, client, view, next);
+      if (next) await updateViewIfUnchanged(deps, client, view, next);
     } catch (err) {
       deps.logger.error({ err, ticketId: metadata.ticketId }, 'could not fill the Reply modal from a template');
     }

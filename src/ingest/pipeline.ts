@@ -14,7 +14,8 @@ export type ProcessedListener = (result: ProcessedItem, context: { author: Autho
 
 export interface PipelineOptions {
   db: Database;
-  assess: AssessFn;
+  /** Null stores items without triaging them (an import run where another process triages). */
+  assess: AssessFn | null;
   logger: Logger;
   groupingWindowMinutes: number;
   maxTextLength: number;
@@ -94,7 +95,7 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
         .innerJoin(sources, eq(sources.id, items.sourceId))
         .where(eq(items.id, itemId));
       if (!row || row.item.processedAt) return;
-      const assessment = await options.assess(row.item, row.author, row.source);
+      const assessment = await options.assess!(row.item, row.author, row.source);
       const result = await processItem(
         db,
         { itemId, assessment },
@@ -123,7 +124,7 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
       return stored;
     },
     enqueue(itemId) {
-      if (stopped || known.has(itemId)) return;
+      if (stopped || !options.assess || known.has(itemId)) return;
       known.add(itemId);
       pending.push(itemId);
       pump();

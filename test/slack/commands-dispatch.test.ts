@@ -1,7 +1,10 @@
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { tickets } from '../../src/db/schema/index.js';
 import { AppError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
+import { getBasicSummary } from '../../src/reports/basic-summary.js';
 import { dispatchCommand, errorText, parseCommandText } from '../../src/slack/commands/dispatch.js';
 import { normalizeFindQuery } from '../../src/slack/commands/find.js';
 import { SUBCOMMANDS } from '../../src/slack/commands/index.js';
@@ -43,111 +46,146 @@ describe('command parsing', () => {
   });
 });
 
-describeEachDatabase(
-  'slash command dispatch',
-  (handle) => {
-    const config = loadConfig({ LOG_LEVEL: 'silent', EARSHOT_MASK_PII: 'false' });
-    const logger = createLogger({ level: 'silent' });
-    const run = (actor: Actor, text: string) =>
-      dispatchCommand(
-        SUBCOMMANDS,
-        {
-          db: handle().db,
-          config,
-          logger,
-          actor,
-          channelId: 'C1',
-          userId: actor.kind === 'user' ? actor.userId : 'USYS',
-          triggerId: 't',
-        },
-        text,
-      );
-    const admin = userActor('UADMIN', 'admin');
-    const lead = userActor('ULEAD', 'lead');
-    const agent = userActor('UAGENT', 'agent');
-    const viewer = userActor('UVIEW', 'viewer');
+describeEachDatabase('slash command dispatch', (handle) => {
+  const config = loadConfig({ LOG_LEVEL: 'silent', EARSHOT_MASK_PII: 'false' });
+  const logger = createLogger({ level: 'silent' });
+  const run = (actor: Actor, text: string) =>
+    dispatchCommand(
+      SUBCOMMANDS,
+      {
+        db: handle().db,
+        config,
+        logger,
+        actor,
+        channelId: 'C1',
+        userId: actor.kind === 'user' ? actor.userId : 'USYS',
+        triggerId: 't',
+      },
+      text,
+    );
+  const admin = userActor('UADMIN', 'admin');
+  const lead = userActor('ULEAD', 'lead');
+  const agent = userActor('UAGENT', 'agent');
+  const viewer = userActor('UVIEW', 'viewer');
 
-    it('answers unknown and empty input with help, never silence', async () => {
-      const unknown = await run(agent, 'frobnicate <!channel>');
-      expect(unknown.text).toContain('I don’t know'.replace('’', "'"));
-      expect(unknown.text).toContain('/earshot queue');
-      expect(unknown.text).not.toContain('<!channel>');
-      expect(unknown.responseType).toBe('ephemeral');
-      expect((await run(agent, '')).text).toContain('/earshot queue');
-      const help = await run(viewer, 'help');
-      expect(help.text).toMatch(/Needs a higher role:[\s\S]*role @user/);
+  it('answers unknown and empty input with help, never silence', async () => {
+    const unknown = await run(agent, 'frobnicate <!channel>');
+    expect(unknown.text).toContain('I don’t know'.replace('’', "'"));
+    expect(unknown.text).toContain('/earshot queue');
+    expect(unknown.text).not.toContain('<!channel>');
+    expect(unknown.responseType).toBe('ephemeral');
+    expect((await run(agent, '')).text).toContain('/earshot queue');
+    const help = await run(viewer, 'help');
+    expect(help.text).toMatch(/Needs a higher role:[\s\S]*role @user/);
+  });
+
+  it('lists the queue, mine, find and a ticket with its timeline', async () => {
+    const db = handle().db;
+    const source = await seedSource(db);
+    const { ticket } = await ingestFixture(
+      db,
+      inboundFixture(source.id, {
+        text: 'Checkout <!channel> is broken',
+        author: { externalId: 'q1', handle: 'quinn' },
+      }),
+    );
+    const queue = await run(agent, 'queue');
+    expect(JSON.stringify(queue.blocks)).toContain(`*#${ticket.id}*`);
+    expect(JSON.stringify(queue.blocks)).toContain('&lt;!channel&gt;');
+    await claimTicket(db, agent, { ticketId: ticket.id });
+    expect(JSON.stringify((await run(agent, 'mine')).blocks)).toContain(`*#${ticket.id}*`);
+    expect((await run(lead, 'mine')).text).toContain('You hold no open tickets');
+    expect(JSON.stringify((await run(agent, 'find @quinn')).blocks)).toContain(`*#${ticket.id}*`);
+    expect(JSON.stringify((await run(agent, `find #${ticket.id}`)).blocks)).toContain(`*#${ticket.id}*`);
+    expect(JSON.stringify((await run(agent, 'find checkout')).blocks)).toContain(`*#${ticket.id}*`);
+    expect((await run(agent, 'find')).text).toContain('Say what to find');
+    const shown = await run(viewer, `ticket ${ticket.id}`);
+    const json = JSON.stringify(shown.blocks);
+    expect(json).toContain('Timeline');
+    expect(json).toContain('claimed');
+    expect(json).not.toContain('ticket_actions:');
+    expect((await run(viewer, 'ticket 999999')).text).toContain('does not exist');
+  });
+
+  it('summarizes counts and the median first response; sharing needs report.share', async () => {
+    const db = handle().db;
+    const source = await seedSource(db);
+    const { ticket } = await ingestFixture(db, inboundFixture(source.id, { author: { externalId: 's1' } }));
+    await recordReply(db, agent, {
+      ticketId: ticket.id,
+      text: 'hi',
+      parts: ['hi'],
+      idempotencyKey: `k-${ticket.id}`,
     });
+    const summary = await run(viewer, 'summary 7d');
+    expect(summary.responseType).toBe('ephemeral');
+    expect(summary.text).toMatch(/Last 7 days: \d+ tickets?/);
+    expect(summary.text).toContain('Median first response');
+    const refused = await run(agent, 'summary today share');
+    expect(refused.text).toContain('You need the lead role');
+    expect(refused.responseType).toBe('ephemeral');
+    expect((await run(lead, 'summary today share')).responseType).toBe('in_channel');
+    expect((await run(viewer, 'summary 1y')).text).toContain('`today`, `7d` or `30d`');
+  });
 
-    it('lists the queue, mine, find and a ticket with its timeline', async () => {
-      const db = handle().db;
-      const source = await seedSource(db);
+  it('lets admins set roles and refuses everyone else before running', async () => {
+    const refused = await run(agent, 'role <@UNEW|new> lead');
+    expect(refused.text).toContain('You need the admin role');
+    const done = await run(admin, 'role <@UNEW|new> lead');
+    expect(done.text).toBe('<@UNEW> is now lead.');
+    expect((await run(admin, 'role <@UNEW|new> lead')).text).toBe('<@UNEW> is already lead.');
+    expect((await run(admin, 'role <@UNEW|new> boss')).text).toContain('Usage');
+  });
+
+  it('adds, lists and removes templates; leads only; rejects unknown variables', async () => {
+    expect((await run(agent, 'template list')).text).toContain('You need the lead role');
+    expect((await run(lead, 'template add thanks Hi {{author_name}}, thanks for #{{ticket_id}}!')).text).toContain(
+      'Template *thanks* added',
+    );
+    expect((await run(lead, 'template add thanks again')).text).toContain('already exists');
+    expect((await run(lead, 'template add bad Hi {{password}}')).text).toContain('Unknown variable {{password}}');
+    expect(JSON.stringify((await run(lead, 'template list')).blocks)).toContain('Hi {{author_name}}');
+    expect((await run(lead, 'template remove thanks')).text).toContain('removed');
+    expect((await run(lead, 'template remove <!channel>')).text).toContain('&lt;!channel&gt;');
+    expect((await run(lead, 'template frob')).text).toContain('Usage');
+  });
+
+  it('computes the summary in SQL: counts by status, category, sentiment; median first response; spam apart', async () => {
+    const db = handle().db;
+    const source = await seedSource(db, 'summary-source');
+    const now = new Date();
+    const opened = new Date(now.getTime() - 3 * 24 * 3600_000);
+    const make = async (seconds: number | null, overrides: { spam?: number; createdAt?: Date } = {}) => {
       const { ticket } = await ingestFixture(
         db,
-        inboundFixture(source.id, {
-          text: 'Checkout <!channel> is broken',
-          author: { externalId: 'q1', handle: 'quinn' },
-        }),
+        inboundFixture(source.id, { author: { externalId: `sum-${Math.random()}` } }),
       );
-      const queue = await run(agent, 'queue');
-      expect(JSON.stringify(queue.blocks)).toContain(`*#${ticket.id}*`);
-      expect(JSON.stringify(queue.blocks)).toContain('&lt;!channel&gt;');
-      await claimTicket(db, agent, { ticketId: ticket.id });
-      expect(JSON.stringify((await run(agent, 'mine')).blocks)).toContain(`*#${ticket.id}*`);
-      expect((await run(lead, 'mine')).text).toContain('You hold no open tickets');
-      expect(JSON.stringify((await run(agent, 'find @quinn')).blocks)).toContain(`*#${ticket.id}*`);
-      expect(JSON.stringify((await run(agent, `find #${ticket.id}`)).blocks)).toContain(`*#${ticket.id}*`);
-      expect(JSON.stringify((await run(agent, 'find checkout')).blocks)).toContain(`*#${ticket.id}*`);
-      expect((await run(agent, 'find')).text).toContain('Say what to find');
-      const shown = await run(viewer, `ticket ${ticket.id}`);
-      const json = JSON.stringify(shown.blocks);
-      expect(json).toContain('Timeline');
-      expect(json).toContain('claimed');
-      expect(json).not.toContain('ticket_actions:');
-      expect((await run(viewer, 'ticket 999999')).text).toContain('does not exist');
-    });
-
-    it('summarizes counts and the median first response; sharing needs report.share', async () => {
-      const db = handle().db;
-      const source = await seedSource(db);
-      const { ticket } = await ingestFixture(db, inboundFixture(source.id, { author: { externalId: 's1' } }));
-      await recordReply(db, agent, {
-        ticketId: ticket.id,
-        text: 'hi',
-        parts: ['hi'],
-        idempotencyKey: `k-${ticket.id}`,
-      });
-      const summary = await run(viewer, 'summary 7d');
-      expect(summary.responseType).toBe('ephemeral');
-      expect(summary.text).toMatch(/Last 7 days: \d+ tickets?/);
-      expect(summary.text).toContain('Median first response');
-      const refused = await run(agent, 'summary today share');
-      expect(refused.text).toContain('You need the lead role');
-      expect(refused.responseType).toBe('ephemeral');
-      expect((await run(lead, 'summary today share')).responseType).toBe('in_channel');
-      expect((await run(viewer, 'summary 1y')).text).toContain('`today`, `7d` or `30d`');
-    });
-
-    it('lets admins set roles and refuses everyone else before running', async () => {
-      const refused = await run(agent, 'role <@UNEW|new> lead');
-      expect(refused.text).toContain('You need the admin role');
-      const done = await run(admin, 'role <@UNEW|new> lead');
-      expect(done.text).toBe('<@UNEW> is now lead.');
-      expect((await run(admin, 'role <@UNEW|new> lead')).text).toBe('<@UNEW> is already lead.');
-      expect((await run(admin, 'role <@UNEW|new> boss')).text).toContain('Usage');
-    });
-
-    it('adds, lists and removes templates; leads only; rejects unknown variables', async () => {
-      expect((await run(agent, 'template list')).text).toContain('You need the lead role');
-      expect((await run(lead, 'template add thanks Hi {{author_name}}, thanks for #{{ticket_id}}!')).text).toContain(
-        'Template *thanks* added',
-      );
-      expect((await run(lead, 'template add thanks again')).text).toContain('already exists');
-      expect((await run(lead, 'template add bad Hi {{password}}')).text).toContain('Unknown variable {{password}}');
-      expect(JSON.stringify((await run(lead, 'template list')).blocks)).toContain('Hi {{author_name}}');
-      expect((await run(lead, 'template remove thanks')).text).toContain('removed');
-      expect((await run(lead, 'template remove <!channel>')).text).toContain('&lt;!channel&gt;');
-      expect((await run(lead, 'template frob')).text).toContain('Usage');
-    });
-  },
-  ['pglite'],
-);
+      const createdAt = overrides.createdAt ?? opened;
+      await db
+        .update(tickets)
+        .set({
+          createdAt,
+          spam: overrides.spam ?? 0,
+          firstResponseAt: seconds === null ? null : new Date(createdAt.getTime() + seconds * 1000),
+        })
+        .where(eq(tickets.id, ticket.id));
+    };
+    const before = await getBasicSummary(db, { period: '7d', now });
+    await make(60);
+    await make(120);
+    await make(600);
+    await make(null);
+    await make(5, { spam: 1 });
+    await make(30, { createdAt: new Date(now.getTime() - 40 * 24 * 3600_000) });
+    const summary = await getBasicSummary(db, { period: '7d', now });
+    expect(summary.total - before.total).toBe(4);
+    expect(summary.spam - before.spam).toBe(1);
+    expect(summary.answered - before.answered).toBe(3);
+    if (before.answered === 0) expect(summary.medianFirstResponseSeconds).toBe(120);
+    expect(summary.byCategory.complaint).toBeGreaterThanOrEqual(4);
+    expect(summary.bySentiment.negative).toBeGreaterThanOrEqual(4);
+    const today = await getBasicSummary(db, { period: 'today', now });
+    expect(today.since.getTime()).toBeLessThanOrEqual(now.getTime());
+    expect(today.total).toBeLessThan(summary.total);
+  });
+});

@@ -128,7 +128,11 @@ export const configSchema = z.object({
   /** The Earshot source that X posts are stored under. */
   X_SOURCE_NAME: z.string().default('x'),
   EARSHOT_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-  EARSHOT_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
+  EARSHOT_WEBHOOK_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024),
 
   // --- Slack delivery (src/slack/delivery) ---
   /** New P3/P4 cards queued for one channel within the burst window that make the worker post one digest card instead; 0 turns it off. */

@@ -72,8 +72,9 @@ export interface DeliveryWorker {
  *   the lease) in one short transaction, so replicas never take the same row and no transaction is
  *   held open across a Slack call (PGlite has one connection).
  * - Order: per channel rows go oldest first and one at a time; per ticket the card goes before its
- *   thread lines and lines go in order. A transient failure holds the whole channel (its rows are
- *   moved to the same retry time), so after an outage cards arrive in the order they were queued.
+ *   thread lines and lines go in order. A row is not taken while an older row of its channel is in
+ *   flight or waiting for a retry (on any replica), and a transient failure holds the whole channel
+ *   (its rows move to the same retry time), so after an outage cards arrive in the order queued.
  * - Pace: a token bucket per channel (about one message a second, small burst); a 429 holds the
  *   channel for Retry-After.
  * - Coalescing: a card row renders the ticket as it is now and is marked done only if no newer
@@ -114,12 +115,17 @@ export function createDeliveryWorker(deps: {
         per_channel_message as (
           select channel, min(id) as first_message from pending where kind = 'message' group by channel
         ),
+        per_channel_busy as (
+          select channel, min(id) as first_busy from pending where next_attempt_at > now() group by channel
+        ),
         eligible as (
           select p.id, row_number() over (partition by p.channel order by p.id) as rn
           from pending p
           left join per_ticket t on t.ticket_id = p.ticket_id
           left join per_channel_message m on m.channel = p.channel
+          left join per_channel_busy b on b.channel = p.channel
           where p.next_attempt_at <= now()
+            and (b.first_busy is null or p.id < b.first_busy)
             and (p.kind not in ('thread', 'message')
                  or (p.kind = 'thread' and not coalesce(t.has_card, false) and t.first_thread = p.id)
                  or (p.kind = 'message' and m.first_message = p.id))

@@ -41,6 +41,55 @@ const ENGLISH_WORDS = new Set(
   ),
 );
 
+/** Words and letters that mark one language among its neighbours, for posts too short for franc to settle. */
+const MARKERS: Record<string, { words: Set<string>; letters?: RegExp }> = {
+  es: {
+    words: new Set(
+      'el los del mi mis nunca pero muy está llegó nadie gracias qué cómo también hola quiero puedo tengo y pésimo servicio'.split(
+        ' ',
+      ),
+    ),
+    letters: /[ñ¿¡]/,
+  },
+  pt: {
+    words: new Set(
+      'o os meu minha não você vocês muito ninguém obrigado obrigada chegou um uma em está também olá quero posso tenho e péssimo'.split(
+        ' ',
+      ),
+    ),
+    letters: /[ãõ]/,
+  },
+  fr: {
+    words: new Set(
+      'le les je mon ma mes est pas et une très merci avec pour vous nous jamais personne bonjour'.split(' '),
+    ),
+  },
+  de: {
+    words: new Set(
+      'der die das ich nicht und ist mein meine mit seit niemand danke bitte sehr auch kein keine'.split(' '),
+    ),
+    letters: /[ßäöü]/,
+  },
+  it: { words: new Set('il di che non mio mia mai è per sono grazie molto ciao nessuno'.split(' ')) },
+  nl: { words: new Set('de het een ik niet en mijn is nooit bedankt niemand heel'.split(' ')) },
+};
+
+function voteByMarkers(words: readonly string[], text: string): string | null {
+  let best: string | null = null;
+  let bestScore = 0;
+  let runnerUp = 0;
+  for (const [language, marker] of Object.entries(MARKERS)) {
+    let score = marker.letters?.test(text) ? 2 : 0;
+    for (const word of words) if (marker.words.has(word)) score++;
+    if (score > bestScore) {
+      runnerUp = bestScore;
+      bestScore = score;
+      best = language;
+    } else if (score > runnerUp) runnerUp = score;
+  }
+  return bestScore >= 2 && bestScore - runnerUp >= 2 ? best : null;
+}
+
 /**
  * ISO 639-1 code of a post, or `und`. Non-Latin scripts are read from their characters; plainly
  * English posts (most of the traffic) skip the n-gram model; the rest go to franc.
@@ -53,8 +102,12 @@ export function detectLanguage(text: string): string {
   let english = 0;
   for (const word of words) if (ENGLISH_WORDS.has(word.replace(/'/g, ''))) english++;
   if (english >= 2 && english / words.length >= 0.2) return 'en';
+  const marked = voteByMarkers(words, letters.toLowerCase());
+  if (marked) return marked;
+  const ascii = !/[^ -~\s]/.test(letters);
+  // Under ~20 letters franc guesses wildly; a known English word in plain ASCII is the better bet.
+  if (words.join('').length < 20) return english >= 1 && ascii ? 'en' : 'und';
   const guess = franc(letters, { minLength: 8, only: FRANC_ONLY });
   if (guess !== 'und') return FRANC_LANGUAGES[guess] ?? 'und';
-  // Too short for statistics: a couple of English words still make it English.
-  return english >= 1 && !/[^ -~\s]/.test(letters) ? 'en' : 'und';
+  return english >= 1 && ascii ? 'en' : 'und';
 }

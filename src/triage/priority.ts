@@ -34,7 +34,7 @@ export interface PriorityWeights {
 export const DEFAULT_PRIORITY_WEIGHTS: PriorityWeights = {
   negativeSentiment: 25,
   anger: 10,
-  urgency: { outage: 30, security: 40, legal: 30, payment: 15, safety: 40, churn: 20, media: 15 },
+  urgency: { outage: 30, security: 50, legal: 30, payment: 15, safety: 50, churn: 20, media: 15 },
   category: { complaint: 10, bug_report: 10, question: 5, suggestion: 0, praise: -10, other: -5 },
   followersPerDecade: 10,
   followersFloor: 1_000,

@@ -17,6 +17,18 @@ export function hashFeature(text: string): number {
   return (hash >>> 0) & MASK;
 }
 
+/** The FNV-1a state after "c:", where every character n-gram's hash starts. */
+const CHAR_GRAM_SEED = Math.imul(Math.imul(0x811c9dc5 ^ 99, 0x01000193) ^ 58, 0x01000193);
+
+const scratch = new Float64Array(FEATURE_DIMS);
+let touched: Uint32Array = new Uint32Array(1024);
+
+function growTouched(old: Uint32Array): Uint32Array {
+  const grown = new Uint32Array(old.length * 2);
+  grown.set(old);
+  return grown;
+}
+
 const PUNCTUATION = new Set(['.', ',', ';', ':']);
 
 /**
@@ -35,11 +47,16 @@ export const DEFAULT_FEATURE_OPTIONS: FeatureOptions = { charWeight: 0.5, denseW
 
 export function extractFeatures(text: string, lexicon: Lexicon, options: FeatureOptions = DEFAULT_FEATURE_OPTIONS) {
   const tokens = tokenize(text);
-  const sparse = new Map<number, number>();
-  const add = (name: string, value = 1) => {
-    const index = hashFeature(name);
-    sparse.set(index, (sparse.get(index) ?? 0) + value);
+  // A shared scratch table instead of a Map: extraction is synchronous, so no two calls interleave.
+  let touchedCount = 0;
+  const addIndex = (index: number, value: number) => {
+    if (scratch[index] === 0) {
+      if (touchedCount === touched.length) touched = growTouched(touched);
+      touched[touchedCount++] = index;
+    }
+    scratch[index]! += value;
   };
+  const add = (name: string, value = 1) => addIndex(hashFeature(name), value);
   let previous = '<s>';
   let exclamations = 0;
   let questions = 0;
@@ -59,28 +76,36 @@ export function extractFeatures(text: string, lexicon: Lexicon, options: Feature
     add(`b:${previous} ${word}`);
     previous = word;
     if (options.charWeight > 0 && word.length >= 3 && /\p{L}/u.test(word)) {
+      // Same hashes as hashFeature(`c:${gram}`), computed incrementally: no substring per n-gram.
       const padded = `<${word}>`;
-      for (let n = 3; n <= 5; n++) {
-        for (let i = 0; i + n <= padded.length; i++) add(`c:${padded.slice(i, i + n)}`, options.charWeight);
+      for (let i = 0; i + 3 <= padded.length; i++) {
+        let hash = CHAR_GRAM_SEED;
+        for (let j = i; j < padded.length && j < i + 5; j++) {
+          hash ^= padded.charCodeAt(j);
+          hash = Math.imul(hash, 0x01000193);
+          if (j - i >= 2) addIndex((hash >>> 0) & MASK, options.charWeight);
+        }
       }
     }
   }
   add(`b:${previous} </s>`);
 
   let norm = 0;
-  for (const value of sparse.values()) norm += value * value;
+  for (let i = 0; i < touchedCount; i++) norm += scratch[touched[i]!]! ** 2;
   const scale = norm > 0 ? 1 / Math.sqrt(norm) : 1;
 
   const lexiconScore = scoreLexicon(tokens, lexicon);
   const dense = denseFeatures(lexiconScore, { exclamations, questions, shouted, tokens: tokens.length });
   Object.assign(dense, cueFeatures(text));
-  const size = sparse.size + Object.keys(dense).length;
+  const size = touchedCount + Object.keys(dense).length;
   const indices = new Uint32Array(size);
   const values = new Float32Array(size);
   let at = 0;
-  for (const [index, value] of sparse) {
+  for (let i = 0; i < touchedCount; i++) {
+    const index = touched[i]!;
     indices[at] = index;
-    values[at++] = value * scale;
+    values[at++] = scratch[index]! * scale;
+    scratch[index] = 0;
   }
   for (const [name, value] of Object.entries(dense)) {
     indices[at] = hashFeature(`d:${name}`);

@@ -83,13 +83,14 @@ describe('/earshot through the real Bolt receiver and the sandbox Slack', () => 
   it('summary is ephemeral; sharing it needs a lead, and then goes to the channel', async () => {
     const mine = await run(viewer, 'summary 7d');
     expect(mine.shared).toBe(false);
-    expect(mine.text).toContain('Last 7 days');
+    expect(mine.text).not.toMatch(/:warning:|:no_entry:|You need/);
+    expect(mine.json.length).toBeGreaterThan(2);
     const refused = await run(agent2, 'summary share');
     expect(refused.shared).toBe(false);
     expect(refused.text).toContain('You need the lead role');
     const shared = await run(lead, 'summary today share');
     expect(shared.shared).toBe(true);
-    expect(shared.text).toContain('Today');
+    expect(shared.text).not.toMatch(/:warning:|:no_entry:|You need/);
   });
 
   it('role: an agent is refused; an admin sets a role from a mention', async () => {

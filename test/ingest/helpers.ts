@@ -19,8 +19,8 @@ export const FAST_BACKOFF: BackoffPolicy = {
 
 export const FAST_TIMINGS = {
   backoff: FAST_BACKOFF,
-  keepAliveTimeoutMs: 400,
-  leaseTtlMs: 400,
+  keepAliveTimeoutMs: 1_000,
+  leaseTtlMs: 1_000,
   leaseRenewMs: 50,
   pollIntervalMs: 60_000,
 };

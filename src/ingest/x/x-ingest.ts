@@ -49,6 +49,8 @@ export interface XIngestStatus {
   leader: boolean;
   connected: boolean;
   connects: number;
+  /** Keep-alive heartbeats received from X. */
+  keepAlives: number;
   backfills: number;
   polls: number;
 }
@@ -100,7 +102,7 @@ export function createXIngest(options: XIngestOptions): XIngest {
   const log = options.logger.child({ component: 'x-ingest', mode: options.mode, sourceId });
   const maxQueryLength = options.maxQueryLength ?? 512;
   const maxPages = options.maxPages ?? 10;
-  const status: XIngestStatus = { leader: false, connected: false, connects: 0, backfills: 0, polls: 0 };
+  const status: XIngestStatus = { leader: false, connected: false, connects: 0, keepAlives: 0, backfills: 0, polls: 0 };
 
   // Leadership run: everything started under the lease stops when it is lost.
   let run: { stopped: boolean; wake: () => void; done: Promise<void> } | null = null;
@@ -271,6 +273,9 @@ export function createXIngest(options: XIngestOptions): XIngest {
           postChain = postChain
             .then(() => handleStreamPayload(payload))
             .catch((err: unknown) => log.error({ err, postId: payload.data?.id }, 'storing a streamed post failed'));
+        });
+        stream.on(ETwitterStreamEvent.DataKeepAlive, () => {
+          status.keepAlives += 1;
         });
         stream.on(ETwitterStreamEvent.ConnectionLost, () =>
           log.warn({ silenceMs: timings.keepAliveTimeoutMs }, 'no keep-alive from X; reconnecting'),

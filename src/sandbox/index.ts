@@ -1,6 +1,7 @@
 import type { Route } from '../http/router.js';
 import { type HttpServer, startHttpServer } from '../http/server.js';
 import type { Logger } from '../logger.js';
+import { pageRoutes } from './page/routes.js';
 import { webApiRoutes } from './slack-api/http.js';
 import type { WorkspaceSeed } from './slack-api/seed.js';
 import { SlackWorkspace } from './slack-api/workspace.js';
@@ -39,7 +40,11 @@ export interface SlackSandboxOptions {
 }
 
 export interface SlackSandbox {
-  /** Routes for the app's own HTTP server: the Web API under /api/, response and upload URLs, the page. */
+  /**
+   * Routes for the app's own HTTP server: the Web API under /api/, response and upload URLs, and
+   * the page at / with its API under /sandbox/. Mount them only in sandbox mode: the page lets
+   * whoever reaches it act as any person in the workspace.
+   */
   routes: Route[];
   workspace: SlackWorkspace;
   /** Every request sent to the app and its answer. */
@@ -50,6 +55,7 @@ export interface SlackSandbox {
   apiUrl(): string;
   /** Starts a standalone server on loopback (port 0 picks one) for tests; answers its base URL. */
   listen(port?: number): Promise<string>;
+  /** Ends the page's live-update streams and stops the standalone server, if any. */
   close(): Promise<void>;
 }
 
@@ -77,7 +83,11 @@ export function createSlackSandbox(options: SlackSandboxOptions): SlackSandbox {
     logger: options.logger,
   });
   workspace.connect(link);
-  const routes: Route[] = [...webApiRoutes({ workspace, botToken: options.botToken, logger: options.logger })];
+  const page = pageRoutes({ workspace, link, logger: options.logger });
+  const routes: Route[] = [
+    ...webApiRoutes({ workspace, botToken: options.botToken, logger: options.logger }),
+    ...page.routes,
+  ];
 
   return {
     routes,
@@ -91,6 +101,7 @@ export function createSlackSandbox(options: SlackSandboxOptions): SlackSandbox {
       return server.url;
     },
     async close() {
+      page.close();
       const running = server;
       server = undefined;
       if (running) await running.close();

@@ -52,6 +52,44 @@ export const TAG_MODAL = {
   ],
 } as const;
 
+/** A reply modal whose text input dispatches on every character, like Earshot's: the app updates a live count. */
+export function replyModal(text: string, revision = 0) {
+  return {
+    type: 'modal',
+    callback_id: 'reply_modal',
+    title: { type: 'plain_text', text: 'Reply' },
+    submit: { type: 'plain_text', text: 'Send' },
+    blocks: [
+      {
+        type: 'input',
+        block_id: 'reply_template',
+        optional: true,
+        dispatch_action: true,
+        label: { type: 'plain_text', text: 'Template' },
+        element: {
+          type: 'static_select',
+          action_id: 'reply_template_picked',
+          options: [{ text: { type: 'plain_text', text: 'Apology' }, value: 'sorry' }],
+        },
+      },
+      {
+        type: 'input',
+        block_id: revision === 0 ? 'reply_text' : `reply_text.${revision}`,
+        dispatch_action: true,
+        label: { type: 'plain_text', text: 'Reply on X' },
+        element: {
+          type: 'plain_text_input',
+          action_id: 'reply_text_changed',
+          multiline: true,
+          dispatch_action_config: { trigger_actions_on: ['on_character_entered'] },
+          ...(text ? { initial_value: text } : {}),
+        },
+      },
+      { type: 'context', block_id: 'reply_preview', elements: [{ type: 'mrkdwn', text: `${text.length} / 280 on X` }] },
+    ],
+  };
+}
+
 export const CARD_BLOCKS = [
   { type: 'section', block_id: 'ticket:42', text: { type: 'mrkdwn', text: '*Ticket 42*' } },
   {
@@ -120,6 +158,8 @@ export async function startBoltWithSandbox(): Promise<{
     if (command.text === 'share') await respond({ response_type: 'in_channel', text: 'Queue: 3 open' });
     else if (command.text === 'tag')
       await client.views.open({ trigger_id: command.trigger_id, view: TAG_MODAL as never });
+    else if (command.text === 'reply')
+      await client.views.open({ trigger_id: command.trigger_id, view: replyModal('') as never });
     else if (command.text === 'card')
       await client.chat.postMessage({ channel: command.channel_id, text: 'Ticket 42', blocks: CARD_BLOCKS as never });
     else await respond({ text: `You asked for ${command.text || 'help'}` });
@@ -148,6 +188,28 @@ export async function startBoltWithSandbox(): Promise<{
     heard.actions.push(body as unknown as Record<string, unknown>);
     await ack();
     await respond({ text: 'Marked as spam' });
+  });
+
+  app.action('reply_text_changed', async ({ ack, body, client }) => {
+    heard.actions.push(body as unknown as Record<string, unknown>);
+    await ack();
+    const view = (body as { view: { id: string; hash: string } }).view;
+    const action = (body as { actions: { value: string | null }[] }).actions[0];
+    const text = action?.value ?? '';
+    const updated = replyModal('', 0);
+    updated.blocks[2] = {
+      type: 'context',
+      block_id: 'reply_preview',
+      elements: [{ type: 'mrkdwn', text: `${text.length} / 280 on X` }],
+    };
+    await client.views.update({ view_id: view.id, hash: view.hash, view: updated as never });
+  });
+
+  app.action('reply_template_picked', async ({ ack, body, client }) => {
+    heard.actions.push(body as unknown as Record<string, unknown>);
+    await ack();
+    const view = (body as { view: { id: string } }).view;
+    await client.views.update({ view_id: view.id, view: replyModal('We are sorry!', 1) as never });
   });
 
   app.view('tag_modal', async ({ ack, view, body }) => {
@@ -201,7 +263,8 @@ export async function startBoltWithSandbox(): Promise<{
     heard,
     eventsUrl,
     stop: async () => {
-      await app.stop();
+      // A test may have stopped the app already to see how the sandbox copes.
+      await app.stop().catch(() => {});
       await sandbox.close();
     },
   };

@@ -198,6 +198,30 @@ describe('modals', () => {
     ).toEqual([view.id, pushed.view?.id]);
   });
 
+  it('dispatches typing and picks in a modal; views.update keeps typed text unless the block_id changes', async () => {
+    const agent = ws().as(SEED.users.agent1);
+    await agent.runCommand('/earshot', 'reply');
+    const view = agent.currentView()!;
+    await agent.choose({ viewId: view.id }, 'reply_text_changed', 'Hello there');
+    const typed = heard.actions[0] as { view: { state: { values: Record<string, unknown> } }; actions: unknown[] };
+    expect(typed.actions[0]).toMatchObject({ type: 'plain_text_input', value: 'Hello there', block_id: 'reply_text' });
+    expect(typed.view.state.values.reply_text).toEqual({
+      reply_text_changed: { type: 'plain_text_input', value: 'Hello there' },
+    });
+    const afterTyping = agent.currentView()!;
+    expect(afterTyping.blocks[2]).toMatchObject({ elements: [{ text: '11 / 280 on X' }] });
+    // Same block_id: what the person typed survives the update, as in Slack.
+    expect(afterTyping.state.values.reply_text?.reply_text_changed).toMatchObject({ value: 'Hello there' });
+
+    await agent.choose({ viewId: view.id }, 'reply_template_picked', 'sorry');
+    const afterTemplate = agent.currentView()!;
+    // A new block_id: the template text replaces what was typed.
+    expect(afterTemplate.state.values['reply_text.1']?.reply_text_changed).toMatchObject({ value: 'We are sorry!' });
+    expect(afterTemplate.state.values.reply_template?.reply_template_picked).toMatchObject({
+      selected_option: { value: 'sorry' },
+    });
+  });
+
   it('sends view_closed when the modal asked for it', async () => {
     const { agent, view } = await openTagModal();
     await agent.closeView();

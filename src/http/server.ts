@@ -52,7 +52,10 @@ export async function startHttpServer(options: {
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
+        // Long-lived responses (the sandbox page's live stream) would hold shutdown open; in-flight
+        // request handlers have had their chance by now, as modules stop only after this resolves.
         server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2_000).unref();
       }),
   };
 }

@@ -9,18 +9,33 @@ import { ensureSource } from '../../src/sources/sources.js';
 import { setAgentRole } from '../../src/tickets/agents.js';
 import { getTicket } from '../../src/tickets/queries.js';
 import { assessmentFixture, inboundFixture, ingestFixture, userActor } from '../helpers/fixtures.js';
-import { type SlackHarness, startSlackHarness } from './harness.js';
+import { createPostgresDatabase, type SlackHarness, startSlackHarness } from './harness.js';
 
 const FEEDBACK = SEED.channels.feedback;
 const { agent1, agent2, viewer, lead } = SEED.users;
 
-describe('modals through the real Bolt receiver and the sandbox Slack', () => {
+const KINDS = process.env.TEST_DATABASE_URL ? (['pglite', 'postgres'] as const) : (['pglite'] as const);
+
+if (!process.env.TEST_DATABASE_URL) {
+  describe.skip('modals through the real Bolt receiver and the sandbox Slack [postgres: set TEST_DATABASE_URL to run]', () => {
+    it('runs against real PostgreSQL', () => {});
+  });
+}
+
+describe.each(KINDS)('modals through the real Bolt receiver and the sandbox Slack [%s]', (kind) => {
   let h: SlackHarness;
   let xSourceId: number;
   let hookSourceId: number;
+  let dropDatabase: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    h = await startSlackHarness();
+    let databaseUrl: string | undefined;
+    if (kind === 'postgres') {
+      const created = await createPostgresDatabase();
+      databaseUrl = created.url;
+      dropDatabase = created.drop;
+    }
+    h = await startSlackHarness(databaseUrl ? { databaseUrl } : {});
     const db = h.earshot.context.db;
     xSourceId = (await ensureSource(db, { name: 'x-brand', kind: 'x' })).id;
     hookSourceId = (await ensureSource(db, { name: 'app-feedback', kind: 'webhook', settings: { replyMaxLength: 60 } }))
@@ -35,6 +50,7 @@ describe('modals through the real Bolt receiver and the sandbox Slack', () => {
   });
   afterAll(async () => {
     await h?.close();
+    await dropDatabase?.();
   });
 
   async function newTicket(sourceId = xSourceId, text = 'I want a refund, the app charged me twice <!channel>') {

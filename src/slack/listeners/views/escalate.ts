@@ -39,13 +39,16 @@ export function register(app: App, deps: SlackDeps): void {
       fieldBlocks: { tier: BLOCKS.escalateTier, reason: BLOCKS.escalateReason },
       run: async () => {
         const actor = await deps.resolveActor(body.user.id);
-        const { ticket, event } = await escalateTicket(deps.db, actor, {
-          ticketId,
-          tier,
-          reason,
-          notify: describeTargets(targets),
+        // The notices are written in the escalation's transaction (a savepoint inside it), as the outbox contract asks.
+        await deps.db.transaction(async (tx) => {
+          const { ticket, event } = await escalateTicket(tx, actor, {
+            ticketId,
+            tier,
+            reason,
+            notify: describeTargets(targets),
+          });
+          if (event) await queueEscalationNotices(tx, { ticket, event, actorUserId: body.user.id, targets });
         });
-        if (event) await queueEscalationNotices(deps.db, { ticket, event, actorUserId: body.user.id, targets });
       },
     });
     if (done) deps.wakeDelivery();

@@ -179,6 +179,8 @@ async function reportCorrections(config: ReturnType<typeof loadConfig>): Promise
     migrationsFolder: MIGRATIONS_FOLDER,
   });
   try {
+    // Safe on a live database: the same idempotent migrations the app runs at start.
+    await handle.migrate();
     const summary = await summarizeCorrections(handle.db);
     const rate = summary.tickets > 0 ? (summary.correctedTickets / summary.tickets) * 100 : 0;
     console.log(

@@ -105,7 +105,7 @@ describe('embedded classifier', () => {
     const started = performance.now();
     let n = 0;
     while (performance.now() - started < 500) for (const text of texts) n += classifier.classify(text) ? 1 : 0;
-    // 1,000/s even on a loaded two-core CI machine; unloaded it is several times that.
-    expect(n / ((performance.now() - started) / 1000)).toBeGreaterThan(1000);
+    // About 3,000/s on one idle core; the floor leaves room for a CI machine busy with other suites.
+    expect(n / ((performance.now() - started) / 1000)).toBeGreaterThan(400);
   });
 });

@@ -1,10 +1,12 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tickets } from '../../src/db/schema/index.js';
+import { replies, tickets } from '../../src/db/schema/index.js';
 import { SEED } from '../../src/sandbox/index.js';
 import { ACTIONS, OVERFLOW_OPTIONS } from '../../src/slack/ids.js';
+import { recordReply } from '../../src/tickets/actions.js';
 import { setAgentRole } from '../../src/tickets/agents.js';
 import { getTicket } from '../../src/tickets/queries.js';
+import { queueCardRefresh } from '../../src/tickets/timeline.js';
 import { assessmentFixture, inboundFixture, ingestFixture, seedSource, userActor } from '../helpers/fixtures.js';
 import { type SlackHarness, startSlackHarness } from './harness.js';
 
@@ -205,5 +207,34 @@ describe('ticket cards through the real Bolt receiver and the sandbox Slack', ()
     const [ticket] = await db.select().from(tickets).where(eq(tickets.id, first.ticket.id));
     expect(threadLines(ticket!.slackTs!)).toEqual(['The customer wrote:\n>still waiting &lt;!channel&gt;']);
     expect(JSON.stringify(card(ticket!.slackTs!).blocks)).toContain('Latest from the customer');
+  });
+
+  it('shows a failed reply on the card with a Retry reply button that queues it again', async () => {
+    const db = h.earshot.context.db;
+    const ticket = await newTicket();
+    const { reply } = await recordReply(db, userActor(agent1), {
+      ticketId: ticket.id,
+      text: 'Sorry about that, we are on it',
+      parts: ['Sorry about that, we are on it'],
+      idempotencyKey: `retry-${ticket.id}`,
+    });
+    // What the replies worker leaves after X refused the post for good.
+    await db
+      .update(replies)
+      .set({ status: 'failed', lastError: 'X answered 403 <!channel>' })
+      .where(eq(replies.id, reply.id));
+    const [current] = await db.select().from(tickets).where(eq(tickets.id, ticket.id));
+    await queueCardRefresh(db, current!);
+    await h.drain();
+    const ts = ticket.slackTs!;
+    expect(actionIds(ts)).toContain(ACTIONS.retryReply);
+    expect(JSON.stringify(card(ts).blocks)).toContain('could not be posted: X answered 403 &lt;!channel&gt;');
+
+    await h.sandbox.as(agent1).clickButton({ channel: FEEDBACK, ts }, ACTIONS.retryReply);
+    const [queued] = await db.select().from(replies).where(eq(replies.id, reply.id));
+    expect(queued?.status).toBe('pending');
+    await h.drain();
+    expect(actionIds(ts)).not.toContain(ACTIONS.retryReply);
+    expect(threadLines(ts).at(-1)).toBe(`<@${agent1}> retried the reply`);
   });
 });

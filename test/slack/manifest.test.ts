@@ -65,8 +65,7 @@ function registered() {
  * once one of them is handled, so this list only shrinks.
  */
 const NOT_YET_HANDLED = new Set<string>([
-  // The card's "retry reply" button (replies outbound) and the declare-incident modal (crisis alerts).
-  ACTIONS.retryReply,
+  // The declare-incident modal (crisis alerts).
   VIEWS.incident,
 ]);
 

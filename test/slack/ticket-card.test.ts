@@ -425,7 +425,16 @@ describe('buildThreadLine', () => {
     expect(buildThreadLine(event('corrected', { fields: ['priority'] }, 'U1', { priority: 'P1' }))).toBe(
       '<@U1> corrected triage: priority → P1',
     );
-    expect(buildThreadLine(event('sla_breached', {}, 'system:sla'))).toBe('Earshot: sla breached');
+    expect(buildThreadLine(event('sla_breached', { clock: 'first_response', targetMinutes: 60 }, 'system:sla'))).toBe(
+      ':rotating_light: The first response target (1 h) was missed',
+    );
+    expect(
+      buildThreadLine(event('escalated', { tier: 1, reason: 'unclaimed for 30 minutes', auto: true }, 'system:sla')),
+    ).toBe('Earshot escalated to tier 1: unclaimed for 30 minutes');
+    expect(buildThreadLine(event('reply_failed', { reason: '<!channel> 403' }, 'system:replies'))).toBe(
+      ':x: The reply could not be posted: &lt;!channel&gt; 403. Retry it from the card.',
+    );
+    expect(buildThreadLine(event('something_new', {}, 'system:x'))).toBe('Earshot: something new');
   });
 
   it('quotes customer follow-ups and agents’ free text, escaped', () => {

@@ -111,10 +111,43 @@ export function buildThreadLine(event: TicketEvent, context: ThreadLineContext =
       line = `${who} corrected triage${changes.length ? `: ${changes.join(', ')}` : ''}`;
       break;
     }
+    case 'reply_sent': {
+      const parts = Number(detail(event, 'parts')) || 1;
+      line = `:outbox_tray: The reply is posted${parts > 1 ? ` (${parts} posts)` : ''}`;
+      break;
+    }
+    case 'reply_failed': {
+      const reason = text(detail(event, 'reason'), 300);
+      line = `:x: The reply could not be posted${reason ? `: ${reason}` : ''}. Retry it from the card.`;
+      break;
+    }
+    case 'reply_retried':
+      line = `${who} retried the reply`;
+      break;
+    case 'sla_warning':
+    case 'sla_breached': {
+      const clock = detail(event, 'clock') === 'resolution' ? 'resolution' : 'first response';
+      const minutes = Number(detail(event, 'targetMinutes'));
+      const target = Number.isFinite(minutes) && minutes > 0 ? ` (${formatMinutes(minutes)})` : '';
+      line =
+        event.type === 'sla_warning'
+          ? `:warning: The ${clock} target${target} is close`
+          : `:rotating_light: The ${clock} target${target} was missed`;
+      break;
+    }
+    case 'incident_linked':
+      line = `${who} linked this to incident #${Number(detail(event, 'incidentId')) || '?'}`;
+      break;
     default:
       line = `${who}: ${safeMrkdwn(event.type.replace(/_/g, ' '), 100)}`;
   }
   return line.length <= LIMITS.sectionText ? line : `${line.slice(0, LIMITS.sectionText - 1)}…`;
+}
+
+function formatMinutes(minutes: number): string {
+  if (minutes % 1440 === 0) return `${minutes / 1440} d`;
+  if (minutes % 60 === 0) return `${minutes / 60} h`;
+  return `${minutes} min`;
 }
 
 /** Whether an event's thread line quotes a customer message (the worker then loads the item). */

@@ -14,6 +14,17 @@ export interface TicketCardOptions {
   textLimit?: number;
   /** Characters of the latest customer message shown. */
   latestLimit?: number;
+  /** The ticket's latest reply to the customer, if any: the card shows how its delivery went. */
+  latestReply?: ReplySummary | null;
+}
+
+/** What the card shows of a reply: who sent it and whether it reached the customer. */
+export interface ReplySummary {
+  id: number;
+  sentBy: string;
+  status: 'pending' | 'done' | 'failed';
+  lastError: string | null;
+  parts: number;
 }
 
 export interface TicketCard {
@@ -94,7 +105,7 @@ function option(text: string, value: string): PlainTextOption {
 }
 
 /** Buttons follow the lifecycle: Claim or Unclaim, Resolve or Reopen; closed tickets only reopen. */
-function actionsBlock(ticket: Ticket): ActionsBlock {
+function actionsBlock(ticket: Ticket, reply: ReplySummary | null | undefined): ActionsBlock {
   const id = String(ticket.id);
   const open = ticket.status === 'new' || ticket.status === 'claimed' || ticket.status === 'waiting';
   const elements: ActionsBlock['elements'] = [];
@@ -106,6 +117,8 @@ function actionsBlock(ticket: Ticket): ActionsBlock {
     elements.push(button('Tag', ACTIONS.tag, id));
     elements.push(button('Escalate', ACTIONS.escalate, id));
     elements.push(button('Resolve', ACTIONS.resolve, id));
+    if (reply?.status === 'failed')
+      elements.push(button('Retry reply', ACTIONS.retryReply, String(reply.id), 'danger'));
   } else {
     elements.push(button('Reopen', ACTIONS.reopen, id));
     elements.push(button('Tag', ACTIONS.tag, id));
@@ -214,19 +227,30 @@ export function buildTicketCard(view: TicketView, options: TicketCardOptions): T
     notes.push(`:grey_question: Low-confidence triage${confidence}: check it, ⋯ › Correct triage`);
   }
   if (ticket.spam) notes.push(':no_entry_sign: Marked as spam');
+  const reply = options.latestReply;
+  if (reply) notes.push(replyNote(reply));
   if (notes.length) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: notes.join('\n') }] });
 
   const link = safeLink(first?.url, 'Open the original post');
   const footer = [`Ticket #${ticket.id}`, link].filter(Boolean).join('  ·  ');
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: footer }] });
 
-  blocks.push(actionsBlock(ticket));
+  blocks.push(actionsBlock(ticket, reply));
 
   const who = view.author.handle ? `@${view.author.handle}` : (view.author.displayName ?? 'a customer');
   const preview = first ? displayText(first, ticket, options.maskPii, true).replace(/\s+/g, ' ') : '';
   const text = `${ticket.priority} ${CATEGORY_LABEL[ticket.category].toLowerCase()} from ${safeMrkdwn(who, 80)}: ${safeMrkdwn(preview, 200)}`;
 
   return { text: safeLimit(text), blocks: enforceBlockLimits(blocks) };
+}
+
+function replyNote(reply: ReplySummary): string {
+  const by = mentionUser(reply.sentBy);
+  const posts = reply.parts > 1 ? ` (${reply.parts} posts)` : '';
+  if (reply.status === 'done') return `:outbox_tray: ${by}'s reply is posted${posts}`;
+  if (reply.status === 'pending') return `:hourglass: ${by}'s reply is being sent${posts}`;
+  const why = reply.lastError ? `: ${safeMrkdwn(reply.lastError, 300)}` : '';
+  return `:x: ${by}'s reply could not be posted${why}. Retry reply sends it again.`;
 }
 
 function safeLimit(text: string): string {

@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
-import { eq, sql } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import { type Database, rowsOf } from '../../db/database.js';
-import { crisisAlerts, items, ticketEvents, tickets } from '../../db/schema/index.js';
+import { crisisAlerts, items, replies, ticketEvents, tickets } from '../../db/schema/index.js';
 import type { Logger } from '../../logger.js';
 import { getTicketView } from '../../tickets/queries.js';
 import { queueCardRefresh } from '../../tickets/timeline.js';
@@ -249,7 +249,19 @@ export function createDeliveryWorker(deps: {
     if (row.ticket_id === null) return { outcome: { done: true } };
     const view = await getTicketView(db, row.ticket_id);
     const { ticket } = view;
-    const card = buildTicketCard(view, { now: new Date(), maskPii: options.maskPii });
+    const [reply] = await db
+      .select({
+        id: replies.id,
+        sentBy: replies.sentBy,
+        status: replies.status,
+        lastError: replies.lastError,
+        parts: sql<number>`jsonb_array_length(${replies.parts})`,
+      })
+      .from(replies)
+      .where(eq(replies.ticketId, ticket.id))
+      .orderBy(desc(replies.id))
+      .limit(1);
+    const card = buildTicketCard(view, { now: new Date(), maskPii: options.maskPii, latestReply: reply ?? null });
     if (ticket.slackTs) {
       const channel = await directory.resolve(ticket.channel);
       try {

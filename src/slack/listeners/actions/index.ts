@@ -10,6 +10,7 @@ import * as openFullText from './open-full-text.js';
 import * as openReply from './open-reply.js';
 import * as openTag from './open-tag.js';
 import * as overflow from './overflow.js';
+import * as retryReply from './retry-reply.js';
 import * as ticketButtons from './ticket-buttons.js';
 
 interface ListenerModule {
@@ -32,5 +33,6 @@ const MODAL_OPENERS: readonly ListenerModule[] = [
 
 /** Every `block_actions` listener: the card's state-changing buttons, the overflow menu, the digest. */
 export function register(app: App, deps: SlackDeps): void {
-  for (const module of [ticketButtons, overflow, digest, crisis, ...MODAL_OPENERS]) module.register(app, deps);
+  for (const module of [ticketButtons, overflow, retryReply, digest, crisis, ...MODAL_OPENERS])
+    module.register(app, deps);
 }

@@ -118,6 +118,8 @@ export const configSchema = z.object({
   /** Items and tickets older than this many days are anonymized or deleted; 0 keeps everything. */
   EARSHOT_RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
   EARSHOT_RETENTION_MODE: z.enum(['anonymize', 'delete']).default('anonymize'),
+  /** The app's public base URL (what Slack reaches); report charts are served from it. Unset: no chart image. */
+  EARSHOT_PUBLIC_URL: optionalUrl,
 
   // --- Ingestion and replies (issue 4) ---
   /** `stream` (filtered stream + backfill), `poll` (mentions + recent search on a schedule) or `off`. */

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import { routingFromConfig, runCrisisDetection, thresholdsFromConfig } from '../crisis/job.js';
+import { digestJobs } from '../reports/digest.js';
 import { runSlaSweep } from '../sla/sweep.js';
 import type { JobDefinition } from './types.js';
 
@@ -31,6 +32,7 @@ export function buildJobs(config: Config): JobDefinition[] {
           routing: routingFromConfig(config),
         }),
     },
+    ...digestJobs(config),
   ];
   return jobs;
 }

@@ -276,22 +276,7 @@ export async function summarize(db: Database, input: SummaryInput): Promise<Lead
     .where(and(gte(crisisAlerts.firstSeenAt, from), lt(crisisAlerts.firstSeenAt, to)))
     .orderBy(crisisAlerts.firstSeenAt);
 
-  const bucket: 'hour' | 'day' = span <= 2 * 86_400_000 ? 'hour' : 'day';
-  const timelineRows = rowsOf<{
-    at: string | Date;
-    total: number;
-    negative: number;
-    neutral: number;
-    positive: number;
-  }>(
-    await db.execute(sql`
-      select date_trunc(${bucket}, ${tickets.createdAt}, ${timeZone}) as at, count(*)::int as total,
-             count(*) filter (where ${tickets.sentiment} = 'negative')::int as negative,
-             count(*) filter (where ${tickets.sentiment} = 'neutral')::int as neutral,
-             count(*) filter (where ${tickets.sentiment} = 'positive')::int as positive
-      from ${tickets} where ${current}
-      group by 1 order by 1`),
-  );
+  const { bucket, points: timeline } = await volumeTimeline(db, { from, to, filter, timeZone });
 
   const total = num(totals?.total);
   const resolved = num(totals?.resolved);
@@ -342,13 +327,40 @@ export async function summarize(db: Database, input: SummaryInput): Promise<Lead
     })),
     customersAnswered: num(answered?.count),
     customers: num(totals?.customers),
-    timeline: timelineRows.map((r) => ({
+    timeline,
+    bucket,
+  };
+}
+
+/** Tickets per hour (periods up to two days) or per local day, by sentiment: the report's chart. */
+export async function volumeTimeline(
+  db: Database,
+  input: { from: Date; to: Date; filter?: SummaryFilter; timeZone?: string },
+): Promise<{ bucket: 'hour' | 'day'; points: TimelinePoint[] }> {
+  const bucket: 'hour' | 'day' = input.to.getTime() - input.from.getTime() <= 2 * 86_400_000 ? 'hour' : 'day';
+  const where = and(
+    gte(tickets.createdAt, input.from),
+    lt(tickets.createdAt, input.to),
+    eq(tickets.spam, 0),
+    filterCondition(input.filter ?? {}),
+  );
+  const rows = rowsOf<{ at: string | Date; total: number; negative: number; neutral: number; positive: number }>(
+    await db.execute(sql`
+      select date_trunc(${bucket}, ${tickets.createdAt}, ${input.timeZone ?? 'UTC'}) as at, count(*)::int as total,
+             count(*) filter (where ${tickets.sentiment} = 'negative')::int as negative,
+             count(*) filter (where ${tickets.sentiment} = 'neutral')::int as neutral,
+             count(*) filter (where ${tickets.sentiment} = 'positive')::int as positive
+      from ${tickets} where ${where}
+      group by 1 order by 1`),
+  );
+  return {
+    bucket,
+    points: rows.map((r) => ({
       at: new Date(r.at),
       total: num(r.total),
       negative: num(r.negative),
       neutral: num(r.neutral),
       positive: num(r.positive),
     })),
-    bucket,
   };
 }

@@ -85,6 +85,20 @@ function offsetAt(instant: number, timeZone: string): number {
   return asUtc - Math.floor(instant / 1000) * 1000;
 }
 
+/** The calendar date (and weekday, 0 = Sunday) at an instant in a time zone. */
+export function localDateOf(
+  instant: Date,
+  timeZone: string,
+): { year: number; month: number; day: number; weekday: number } {
+  const p = localParts(instant.getTime(), timeZone);
+  return {
+    year: p.year,
+    month: p.month,
+    day: p.day,
+    weekday: new Date(Date.UTC(p.year, p.month - 1, p.day)).getUTCDay(),
+  };
+}
+
 /** The instant a local wall time names (a time skipped by DST moves forward by the gap). */
 export function localToInstant(
   year: number,

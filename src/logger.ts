@@ -33,6 +33,20 @@ export const REDACTED_PATHS = [
   'config.DATABASE_URL',
 ];
 
+/** Token shapes of the services Earshot talks to, for text that pino's path redaction cannot see. */
+const SECRET_PATTERNS = [
+  /\bxox[abposre]-[A-Za-z0-9-]+/g,
+  /\bxapp-[A-Za-z0-9-]+/g,
+  /\bsk-[A-Za-z0-9_-]{16,}/g,
+  /\bwhsec_[A-Za-z0-9+/=]+/g,
+  /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi,
+];
+
+/** Blanks anything shaped like a token in free text (a library's message, an error string). */
+export function scrubSecrets(text: string): string {
+  return SECRET_PATTERNS.reduce((out, pattern) => out.replace(pattern, '[redacted]'), text);
+}
+
 export interface LoggerOptions {
   level: string;
   /** Pretty, human lines in a terminal; JSON everywhere else. */

@@ -2,8 +2,8 @@ import { ingestModule } from './ingest/module.js';
 import { jobsModule } from './jobs/module.js';
 import type { ModuleFactory } from './module.js';
 import { observabilityModule } from './observability/module.js';
-import { reportsModule } from './reports/module.js';
 import { repliesModule } from './replies/module.js';
+import { reportsModule } from './reports/module.js';
 import { slackModule } from './slack/module.js';
 
 /**

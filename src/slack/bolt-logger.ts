@@ -1,5 +1,5 @@
 import { type Logger as BoltLogger, LogLevel } from '@slack/bolt';
-import type { Logger } from '../logger.js';
+import { type Logger, scrubSecrets } from '../logger.js';
 
 const TO_PINO: Record<LogLevel, 'debug' | 'info' | 'warn' | 'error'> = {
   [LogLevel.DEBUG]: 'debug',
@@ -8,14 +8,26 @@ const TO_PINO: Record<LogLevel, 'debug' | 'info' | 'warn' | 'error'> = {
   [LogLevel.ERROR]: 'error',
 };
 
+/**
+ * Bolt logs strings, errors and plain objects. Strings become the message (token shapes scrubbed,
+ * since path redaction cannot see into text); objects go under `details`, where pino's `*.token`
+ * style paths still redact them; the first error goes under `err`.
+ */
 function write(logger: Logger, level: 'debug' | 'info' | 'warn' | 'error', parts: unknown[]): void {
-  const err = parts.find((part) => part instanceof Error);
-  const text = parts
-    .filter((part) => part !== err)
-    .map((part) => (typeof part === 'string' ? part : JSON.stringify(part)))
-    .join(' ');
-  if (err) logger[level]({ err }, text || (err as Error).message);
-  else logger[level](text);
+  const err = parts.find((part) => part instanceof Error) as Error | undefined;
+  const rest = parts.filter((part) => part !== err);
+  const text = scrubSecrets(
+    rest
+      .filter((part) => typeof part !== 'object' || part === null)
+      .map(String)
+      .join(' '),
+  );
+  const objects = rest.filter((part) => typeof part === 'object' && part !== null);
+  const fields: Record<string, unknown> = {};
+  if (err) fields.err = err;
+  if (objects.length === 1) fields.details = objects[0];
+  else if (objects.length > 1) fields.details = Object.assign({}, ...objects);
+  logger[level](fields, text || err?.message || '');
 }
 
 /**

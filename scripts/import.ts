@@ -1,8 +1,8 @@
 /**
  * `npm run import -- <file.jsonl|file.csv> --source <name> [--kind webhook|x]`: loads an export
  * through the ingest pipeline (see src/ingest/import.ts), idempotently, with a progress bar on a
- * terminal and a summary at the end. Items are triaged here when the triage engine is available;
- * otherwise they are stored and the running Earshot's sweep triages them.
+ * terminal and a summary at the end. Items are triaged as they are stored; with `--store-only` they
+ * are only stored, and a running Earshot's sweep triages them.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -10,17 +10,23 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { MIGRATIONS_FOLDER } from '../src/db/paths.js';
 import { type ImportSummary, importFile } from '../src/ingest/import.js';
-import { type AssessFn, createIngestPipeline } from '../src/ingest/pipeline.js';
-import { assessWith, type TextAssessor } from '../src/ingest/triage-adapter.js';
+import { createIngestPipeline } from '../src/ingest/pipeline.js';
+import { assessWith } from '../src/ingest/triage-adapter.js';
 import { createLogger } from '../src/logger.js';
 import { ensureSource } from '../src/sources/sources.js';
+import { createTriage } from '../src/triage/index.js';
 
-const USAGE = 'Usage: npm run import -- <file.jsonl|file.csv> --source <name> [--kind webhook|x]';
+const USAGE = 'Usage: npm run import -- <file.jsonl|file.csv> --source <name> [--kind webhook|x] [--store-only]';
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { source: { type: 'string' }, kind: { type: 'string', default: 'webhook' }, help: { type: 'boolean' } },
+    options: {
+      source: { type: 'string' },
+      kind: { type: 'string', default: 'webhook' },
+      'store-only': { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
   });
   const path = positionals[0];
   if (values.help || !path || !values.source) {
@@ -51,7 +57,7 @@ async function main(): Promise<number> {
     await database.migrate();
     const { db } = database;
     const source = await ensureSource(db, { name: values.source, kind: values.kind });
-    const assess = await loadTriage(config, logger, db);
+    const assess = values['store-only'] ? null : assessWith(createTriage({ config, logger, db }), db);
     let processed = 0;
     const pipeline = createIngestPipeline({
       db,
@@ -86,20 +92,6 @@ async function main(): Promise<number> {
   }
 }
 
-/** The triage engine, when this checkout has it: items are then triaged and ticketed during the import. */
-async function loadTriage(
-  config: ReturnType<typeof loadConfig>,
-  logger: ReturnType<typeof createLogger>,
-  db: Parameters<typeof assessWith>[1],
-): Promise<AssessFn | null> {
-  const specifier = '../src/triage/index.js';
-  const triage = (await import(specifier).catch(() => null)) as {
-    createTriage?: (options: { config: unknown; logger: unknown; db: unknown }) => TextAssessor;
-  } | null;
-  if (!triage?.createTriage) return null;
-  return assessWith(triage.createTriage({ config, logger, db }), db);
-}
-
 function progressBar() {
   let last = 0;
   return (done: number, total: number, s: ImportSummary) => {
@@ -126,7 +118,7 @@ function printSummary(
     `  invalid             ${s.invalid}`,
     info.triaged
       ? `  triaged into tickets ${info.processed}`
-      : '  not triaged here (no triage engine in this process): a running Earshot triages them on its next sweep',
+      : '  not triaged here (--store-only): a running Earshot triages them on its next sweep',
   ];
   for (const error of s.errors) lines.push(`  ! ${error}`);
   console.log(lines.join('\n'));

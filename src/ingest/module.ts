@@ -1,6 +1,7 @@
 import { AppError } from '../errors.js';
 import type { AppContext, EarshotModule, ModuleFactory } from '../module.js';
 import { ensureSource } from '../sources/sources.js';
+import { createTriage } from '../triage/index.js';
 import { type AssessFn, createIngestPipeline, type IngestPipeline } from './pipeline.js';
 import { assessWith, type TextAssessor } from './triage-adapter.js';
 import { webhookRoutes } from './webhook.js';
@@ -16,11 +17,11 @@ export interface IngestService {
 /**
  * The `triage` service (the triage engine's `createTriage(...)`: `assess(text, context)`) is looked
  * up when an item is processed rather than at start, so the order of the triage and ingest modules
- * does not matter. Without it items are stored and wait (the sweep retries them), and start says so.
+ * does not matter; without one, the triage this module built from config stands in.
  */
-function triageOf(ctx: AppContext): AssessFn {
+function triageOf(ctx: AppContext, fallback: TextAssessor | null): AssessFn {
   return async (item, author, source) => {
-    const triage = ctx.services.get('triage') as TextAssessor | undefined;
+    const triage = (ctx.services.get('triage') as TextAssessor | undefined) ?? fallback;
     if (!triage) {
       throw new AppError('upstream_failed', 'No triage service is registered; the item waits in the queue.');
     }
@@ -35,13 +36,13 @@ function triageOf(ctx: AppContext): AssessFn {
  */
 export const ingestModule: ModuleFactory = async (ctx): Promise<EarshotModule> => {
   const { config, db, logger } = ctx;
-  if (!ctx.services.has('triage')) {
-    logger.warn('no triage service registered before ingest; items are stored and wait until one is');
-  }
+  // Until a triage module registers the `triage` service, ingestion builds triage itself from config
+  // (OpenAI with the embedded classifier as fallback, or the embedded classifier alone).
+  const fallback = ctx.services.has('triage') ? null : createTriage({ config, logger, db });
   const pipeline = createIngestPipeline({
     db,
     logger,
-    assess: triageOf(ctx),
+    assess: triageOf(ctx, fallback),
     groupingWindowMinutes: config.EARSHOT_GROUPING_WINDOW_MINUTES,
     maxTextLength: config.EARSHOT_MAX_TEXT_LENGTH,
     concurrency: config.EARSHOT_INGEST_CONCURRENCY,

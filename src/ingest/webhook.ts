@@ -14,10 +14,17 @@ import type { InboundItem } from './store-item.js';
  * `thread_id` groups a conversation, `parent_id` names the message this one answers, and
  * `reply_url` overrides the source's reply endpoint for this conversation.
  */
+const externalId = () =>
+  z
+    .union([z.string().trim().min(1).max(200), z.number().int().nonnegative()], {
+      error: 'expected a non-empty string (at most 200 characters) or a whole number',
+    })
+    .transform(String);
+
 export const webhookItemSchema = z.object({
-  id: z.union([z.string().trim().min(1).max(200), z.number().int().nonnegative()]).transform(String),
+  id: externalId(),
   author: z.object({
-    id: z.union([z.string().trim().min(1).max(200), z.number().int().nonnegative()]).transform(String),
+    id: externalId(),
     handle: z.string().max(200).nullish(),
     name: z.string().max(200).nullish(),
     followers: z.number().int().nonnegative().nullish(),

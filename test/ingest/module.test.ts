@@ -5,22 +5,13 @@ import { type Earshot, startEarshot } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { items, tickets } from '../../src/db/schema/index.js';
 import { type IngestService, ingestModule } from '../../src/ingest/module.js';
-import type { ModuleFactory } from '../../src/module.js';
 import { repliesModule } from '../../src/replies/module.js';
 import { createSource, getSourceByName } from '../../src/sources/sources.js';
 import { FakeXServer } from '../fakes/x-server.js';
-import { assessmentFixture, userActor } from '../helpers/fixtures.js';
+import { userActor } from '../helpers/fixtures.js';
 import { silentLogger, waitFor } from './helpers.js';
 
-/** Stands in for the triage module: the hand-written assessment is test input, not a mock of ours. */
-const fixtureTriage: ModuleFactory = (ctx) => {
-  ctx.services.set('triage', {
-    assess: async (text: string) => assessmentFixture({ priority: text.includes('attachments') ? 'P2' : 'P4' }),
-  });
-  return null;
-};
-
-describe('ingest and replies modules in a running Earshot', () => {
+describe('ingest and replies modules in a running Earshot, with the embedded classifier', () => {
   let app: Earshot;
   let x: FakeXServer;
 
@@ -34,7 +25,7 @@ describe('ingest and replies modules in a running Earshot', () => {
       X_API_URL: x.url,
       X_OAUTH2_USER_TOKEN: 'user-token',
     });
-    app = await startEarshot(config, silentLogger, { modules: [fixtureTriage, ingestModule, repliesModule] });
+    app = await startEarshot(config, silentLogger, { modules: [ingestModule, repliesModule] });
   });
   afterAll(async () => {
     await app.stop();
@@ -61,8 +52,9 @@ describe('ingest and replies modules in a running Earshot', () => {
       const [item] = await db.select().from(items).where(eq(items.externalId, 'f-1'));
       return Boolean(item?.ticketId);
     }, 'item processed');
+    // No triage module is registered, so ingestion built triage from config: the embedded classifier.
     const [ticket] = await db.select().from(tickets).where(eq(tickets.sourceId, source.id));
-    expect(ticket?.priority).toBe('P2');
+    expect(ticket?.triage).toMatchObject({ provider: 'embedded' });
   });
 
   it('runs the X stream on this replica, under the configured X source', async () => {

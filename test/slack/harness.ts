@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { type Earshot, startEarshot } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { rowsOf } from '../../src/db/database.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { requireService } from '../../src/module.js';
 import { createSlackSandbox, type SlackSandbox } from '../../src/sandbox/index.js';
 import { type SlackModuleOptions, type SlackService, slackModule } from '../../src/slack/module.js';
@@ -27,9 +28,9 @@ export interface SlackHarness {
  * through Bolt's HTTPReceiver, Web API calls out to the sandbox. Delivery runs when the test says.
  */
 export async function startSlackHarness(
-  options: { databaseUrl?: string; env?: Record<string, string>; module?: SlackModuleOptions } = {},
+  options: { databaseUrl?: string; env?: Record<string, string>; module?: SlackModuleOptions; logger?: Logger } = {},
 ): Promise<SlackHarness> {
-  const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = options.logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   let earshot: Earshot | undefined;
   const sandbox = createSlackSandbox({
     signingSecret: SIGNING_SECRET,
@@ -92,6 +93,18 @@ export async function startSlackHarness(
       await sandbox.close();
     },
   };
+}
+
+/** Collects the JSON log lines of a logger, so a test can read what the app said. */
+export function logSink(level = 'info'): { lines: Record<string, unknown>[]; logger: Logger } {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, logger: createLogger({ level, destination: stream }) };
 }
 
 /** A fresh database on the TEST_DATABASE_URL server, for tests that need real row locks. */

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outbox, replies } from '../../src/db/schema/index.js';
 import { addTemplate } from '../../src/replies/templates.js';
 import { SEED } from '../../src/sandbox/index.js';
+import { buildViewSubmission } from '../../src/sandbox/slack-api/payloads.js';
 import { replyTextBlockId } from '../../src/slack/blocks/modals/reply.js';
 import { ACTIONS, BLOCKS, INPUTS, OVERFLOW_OPTIONS, VIEWS } from '../../src/slack/ids.js';
 import { ensureSource } from '../../src/sources/sources.js';
@@ -117,6 +118,29 @@ describe.each(KINDS)('modals through the real Bolt receiver and the sandbox Slac
     const after = await getTicket(h.earshot.context.db, ticket.id);
     expect(after?.status).toBe('waiting');
     expect(after?.assignee).toBe(agent1);
+  });
+
+  it('Reply: the same submission delivered twice at once records one reply and closes both times', async () => {
+    const ticket = await newTicket();
+    const ben = h.sandbox.as(agent2);
+    await ben.clickButton(at(ticket.slackTs!), ACTIONS.reply);
+    const view = ben.fillView({ [BLOCKS.replyText]: { [ACTIONS.replyTextChanged]: 'On it, sorry for the trouble.' } });
+    const payload = buildViewSubmission(h.sandbox.workspace, {
+      user: agent2,
+      view,
+      triggerId: h.sandbox.workspace.issueTrigger(agent2),
+    });
+    const answers = await Promise.all([
+      ben.link.deliver('view_submission', payload),
+      ben.link.deliver('view_submission', payload),
+    ]);
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      expect(JSON.stringify(answer.body ?? '')).not.toContain('errors');
+    }
+    const rows = await h.earshot.context.db.select().from(replies).where(eq(replies.ticketId, ticket.id));
+    expect(rows).toHaveLength(1);
+    await ben.closeView();
   });
 
   it('Reply: refuses a reply too long for a channel that does not thread', async () => {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED } from '../../src/sandbox/index.js';
-import { ACTIONS } from '../../src/slack/ids.js';
+import { ACTIONS, OVERFLOW_OPTIONS } from '../../src/slack/ids.js';
 import { getTicket } from '../../src/tickets/queries.js';
 import { hasRealPostgres } from '../helpers/database.js';
 import { assessmentFixture, inboundFixture, ingestFixture, seedSource } from '../helpers/fixtures.js';
-import { createPostgresDatabase, type SlackHarness, startSlackHarness } from './harness.js';
+import { createPostgresDatabase, logSink, type SlackHarness, startSlackHarness } from './harness.js';
 
 const FEEDBACK = SEED.channels.feedback;
 const { agent1, agent2 } = SEED.users;
@@ -24,9 +24,10 @@ async function postedTicket(h: SlackHarness, sourceId: number, key: string) {
 describe('the Slack HTTP receiver', () => {
   let h: SlackHarness;
   let sourceId: number;
+  const sink = logSink();
 
   beforeAll(async () => {
-    h = await startSlackHarness();
+    h = await startSlackHarness({ logger: sink.logger });
     sourceId = (await seedSource(h.earshot.context.db)).id;
   });
   afterAll(async () => {
@@ -53,6 +54,9 @@ describe('the Slack HTTP receiver', () => {
     expect(after?.assignee).toBeNull();
     expect(after?.version).toBe(before?.version);
 
+    // Bolt's own warning about the refused request reaches Earshot's pino log.
+    expect(sink.lines.some((l) => l.component === 'bolt' && String(l.msg).includes('verify'))).toBe(true);
+
     const genuine = await session.link.deliver('block_actions', claim.payload);
     expect(genuine.status).toBe(200);
     expect((await getTicket(h.earshot.context.db, ticket.id))?.assignee).toBe(agent1);
@@ -74,6 +78,25 @@ describe('the Slack HTTP receiver', () => {
     const again = await session.link.deliver('event', mention!.payload, { retryNum: 2 });
     expect(again.status).toBe(200);
     expect(replies()).toHaveLength(1);
+  });
+
+  it('tells the user when something unexpected failed, and logs it with the context', async () => {
+    const ticket = await postedTicket(h, sourceId, 'unexpected');
+    h.sandbox.workspace.failNext('chat.getPermalink', { status: 500 });
+    const before = h.sandbox.workspace.ephemeralsFor(agent1).length;
+    const answer = await h.sandbox
+      .as(agent1)
+      .selectOverflow({ channel: FEEDBACK, ts: ticket.slackTs! }, ACTIONS.overflow, OVERFLOW_OPTIONS.copyLink);
+    expect(answer.status).toBe(200);
+    const said = h.sandbox.workspace
+      .ephemeralsFor(agent1)
+      .slice(before)
+      .map((e) => e.text ?? '');
+    expect(said).toEqual([expect.stringContaining("Something failed on Earshot's side")]);
+    const ref = /ref `([0-9a-f]+)`/.exec(said[0]!)?.[1];
+    const logged = sink.lines.find((l) => l.msg === 'Slack action failed' && l.ref === ref);
+    expect(logged).toMatchObject({ action: 'copy_link', userId: agent1, ticketId: ticket.id, level: 50 });
+    expect(logged?.err).toBeTruthy();
   });
 
   it('answers url_verification', async () => {

@@ -22,6 +22,26 @@ interface OpenView {
   private_metadata?: string;
 }
 
+/** A unique-index violation (SQLSTATE 23505) on `constraint`, however deep the driver wrapped it. */
+export function isUniqueViolation(err: unknown, constraint: string): boolean {
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5; depth += 1) {
+    const fields = e as {
+      code?: unknown;
+      constraint?: unknown;
+      constraint_name?: unknown;
+      message?: unknown;
+      cause?: unknown;
+    };
+    const named =
+      fields.constraint === constraint ||
+      fields.constraint_name === constraint ||
+      (typeof fields.message === 'string' && fields.message.includes(constraint));
+    if (fields.code === '23505' && named) return true;
+    e = fields.cause;
+  }
+  return false;
+}
+
 /**
  * The Reply modal's listeners: live count and preview as the user types, filling the box from a
  * picked template, and the submission, which records the reply once (the view id is the
@@ -74,12 +94,17 @@ export function register(app: App, deps: SlackDeps): void {
       defaultBlock: blockId,
       run: async () => {
         const actor = await deps.resolveActor(body.user.id);
-        await recordReply(deps.db, actor, {
-          ticketId: metadata.ticketId,
-          text: plan.text,
-          parts: plan.parts,
-          idempotencyKey: view.id,
-        });
+        try {
+          await recordReply(deps.db, actor, {
+            ticketId: metadata.ticketId,
+            text: plan.text,
+            parts: plan.parts,
+            idempotencyKey: view.id,
+          });
+        } catch (err) {
+          // Two deliveries of one submission at the same moment: the other one recorded the reply.
+          if (!isUniqueViolation(err, 'replies_idempotency_key')) throw err;
+        }
       },
     });
     if (done) deps.wakeDelivery();

@@ -36,7 +36,7 @@ const SCRIPTS: [RegExp, string][] = [
 ];
 
 const ENGLISH_WORDS = new Set(
-  'the a an and or but is are was were be been have has had do does did i you he she it we they my your our their me him her us them this that these those to of in on at for with from by not no can cant could would should will wont dont doesnt didnt im its just so very what how why when where who which there here again still never please thanks thank'.split(
+  'the a an and or but is are was were be been have has had do does did i you he she it we they my your our their me him her us them this that these those to of in on at for with from by not no can cant could would should will wont dont doesnt didnt im its just so very what how why when where who which there here again still never please thanks thank about after all any because before being during every get got if into ive like more much only out off some than then too'.split(
     ' ',
   ),
 );
@@ -45,7 +45,7 @@ const ENGLISH_WORDS = new Set(
 const MARKERS: Record<string, { words: Set<string>; letters?: RegExp }> = {
   es: {
     words: new Set(
-      'el los del mi mis nunca pero muy está llegó nadie gracias qué cómo también hola quiero puedo tengo y pésimo servicio'.split(
+      'el los del mi mis nunca pero muy está llegó nadie gracias qué cómo también hola quiero puedo tengo y pésimo servicio hay alguien una las es ya todo todos desde cuando llevo'.split(
         ' ',
       ),
     ),
@@ -61,20 +61,30 @@ const MARKERS: Record<string, { words: Set<string>; letters?: RegExp }> = {
   },
   fr: {
     words: new Set(
-      'le les je mon ma mes est pas et une très merci avec pour vous nous jamais personne bonjour'.split(' '),
+      'le les je mon ma mes est pas et une très merci avec pour vous nous jamais personne bonjour bien sur dans sans mais tout aussi encore toujours depuis cette ce ça suis ai votre vos'.split(
+        ' ',
+      ),
     ),
   },
   de: {
     words: new Set(
-      'der die das ich nicht und ist mein meine mit seit niemand danke bitte sehr auch kein keine'.split(' '),
+      'der die das ich nicht und ist mein meine mit seit niemand danke bitte sehr auch kein keine ein eine für nur noch schon heute immer wieder ihr'.split(
+        ' ',
+      ),
     ),
     letters: /[ßäöü]/,
   },
-  it: { words: new Set('il di che non mio mia mai è per sono grazie molto ciao nessuno'.split(' ')) },
+  it: {
+    words: new Set(
+      'il di che non mio mia mai è per sono grazie molto ciao nessuno qualcuno domani anche questo questa sempre ancora'.split(
+        ' ',
+      ),
+    ),
+  },
   nl: { words: new Set('de het een ik niet en mijn is nooit bedankt niemand heel'.split(' ')) },
 };
 
-function voteByMarkers(words: readonly string[], text: string): string | null {
+function voteByMarkers(words: readonly string[], text: string): { language: string; score: number } | null {
   let best: string | null = null;
   let bestScore = 0;
   let runnerUp = 0;
@@ -87,7 +97,7 @@ function voteByMarkers(words: readonly string[], text: string): string | null {
       best = language;
     } else if (score > runnerUp) runnerUp = score;
   }
-  return bestScore >= 2 && bestScore - runnerUp >= 2 ? best : null;
+  return best && bestScore >= 2 && bestScore - runnerUp >= 2 ? { language: best, score: bestScore } : null;
 }
 
 /**
@@ -101,10 +111,12 @@ export function detectLanguage(text: string): string {
   if (words.length === 0) return 'und';
   let english = 0;
   for (const word of words) if (ENGLISH_WORDS.has(word.replace(/'/g, ''))) english++;
-  if (english >= 2 && english / words.length >= 0.2) return 'en';
   const marked = voteByMarkers(words, letters.toLowerCase());
-  if (marked) return marked;
-  const ascii = !/[^ -~\s]/.test(letters);
+  // Short words are shared ("in", "an", "a", "so"): a neighbour's markers outvoting them win.
+  if (english >= 2 && english / words.length >= 0.2 && (!marked || marked.score <= english)) return 'en';
+  if (marked) return marked.language;
+  // Accented letters mark another language; emoji and symbols do not.
+  const ascii = !/[^a-z']/.test(words.join(''));
   // Under ~20 letters franc guesses wildly; a known English word in plain ASCII is the better bet.
   if (words.join('').length < 20) return english >= 1 && ascii ? 'en' : 'und';
   const guess = franc(letters, { minLength: 8, only: FRANC_ONLY });

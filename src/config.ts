@@ -1,3 +1,4 @@
+import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
 
 /**
@@ -22,11 +23,33 @@ const optionalString = z
 const url = z.url({ message: 'expected an absolute URL such as http://127.0.0.1:3000' });
 const optionalUrl = optionalString.pipe(url.optional());
 
+/** A node-cron expression (five fields, or six with seconds), checked here so a typo stops start, not the job. */
+const cronExpression = z
+  .string()
+  .trim()
+  .refine((value) => isValidCron(value), { message: 'expected a cron expression such as "*/5 * * * *"' });
+
+/** An IANA time zone name that this Node's Intl knows (UTC, Europe/Berlin, America/New_York). */
+const timeZone = z
+  .string()
+  .trim()
+  .refine(
+    (value) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: value });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'expected an IANA time zone such as UTC or Europe/Berlin' },
+  );
+
 const boolFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
-export const configSchema = z.object({
+const settingsSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -46,6 +69,8 @@ export const configSchema = z.object({
     z.string().startsWith('xapp-', 'expected an app-level token starting with xapp-').optional(),
   ),
   SLACK_API_URL: optionalUrl,
+  /** The address sandbox mode (no SLACK_BOT_TOKEN) listens on: loopback, as its page lets anyone act as anyone. */
+  EARSHOT_SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
 
   X_BEARER_TOKEN: optionalString,
   X_API_URL: optionalUrl,
@@ -54,11 +79,24 @@ export const configSchema = z.object({
   X_ACCESS_TOKEN: optionalString,
   X_ACCESS_SECRET: optionalString,
   X_OAUTH2_USER_TOKEN: optionalString,
+  /** OAuth 2.0 app (client) id: with a refresh token, Earshot refreshes the 2-hour user token itself. */
+  X_OAUTH2_CLIENT_ID: optionalString,
+  /** Client secret of a confidential OAuth 2.0 app; unset for a public one. */
+  X_OAUTH2_CLIENT_SECRET: optionalString,
+  /** The first refresh token (scope offline.access); each refresh rotates it, and the new one is kept in Postgres. */
+  X_OAUTH2_REFRESH_TOKEN: optionalString,
 
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl,
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),
   OPENAI_TIMEOUT_MS: z.coerce.number().int().positive().default(8000),
+  /** The brand's voice for OpenAI reply drafts, one sentence. */
+  EARSHOT_BRAND_TONE: z
+    .string()
+    .trim()
+    .min(1)
+    .max(500)
+    .default('Warm, plain and brief; apologise once when something went wrong; no emoji, no jargon.'),
 
   EARSHOT_ADMINS: slackUserList.default([]),
   EARSHOT_DEFAULT_ROLE: z.enum(['admin', 'lead', 'agent', 'viewer']).default('agent'),
@@ -103,8 +141,8 @@ export const configSchema = z.object({
   ),
   EARSHOT_ESCALATE_ON_DUTY_MINUTES: z.coerce.number().int().min(0).default(30),
   EARSHOT_ESCALATE_LEADS_MINUTES: z.coerce.number().int().min(0).default(120),
-  EARSHOT_SLA_SWEEP_CRON: z.string().default('* * * * *'),
-  EARSHOT_CRISIS_CRON: z.string().default('* * * * *'),
+  EARSHOT_SLA_SWEEP_CRON: cronExpression.default('* * * * *'),
+  EARSHOT_CRISIS_CRON: cronExpression.default('* * * * *'),
   EARSHOT_CRISIS_MIN_COUNT: z.coerce.number().int().positive().default(8),
   EARSHOT_CRISIS_RATIO: z.coerce.number().positive().default(3),
   EARSHOT_CRISIS_Z_SCORE: z.coerce.number().positive().default(4),
@@ -112,7 +150,7 @@ export const configSchema = z.object({
   EARSHOT_CRISIS_COOLDOWN_MINUTES: z.coerce.number().int().positive().default(60),
   EARSHOT_DIGEST_CHANNEL: optionalString,
   EARSHOT_DIGEST_HOUR: z.coerce.number().int().min(0).max(23).default(9),
-  EARSHOT_DIGEST_TIMEZONE: z.string().default('UTC'),
+  EARSHOT_DIGEST_TIMEZONE: timeZone.default('UTC'),
   EARSHOT_DIGEST_DAILY: boolFlag.default(true),
   EARSHOT_DIGEST_WEEKLY_DAY: z.enum(['off', 'sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']).default('mon'),
   /** Items and tickets older than this many days are anonymized or deleted; 0 keeps everything. */
@@ -143,10 +181,26 @@ export const configSchema = z.object({
   EARSHOT_BURST_WINDOW_MINUTES: z.coerce.number().int().min(1).default(5),
 });
 
-export type Config = z.infer<typeof configSchema>;
+/**
+ * An empty or blank value counts as unset, for every setting and before any coercion or default:
+ * `PORT=` in a .env file means "the default", never 0.
+ */
+function blanksAsUnset(env: unknown): unknown {
+  if (typeof env !== 'object' || env === null) return env;
+  return Object.fromEntries(
+    Object.entries(env).map(([key, value]) => [
+      key,
+      typeof value === 'string' && value.trim() === '' ? undefined : value,
+    ]),
+  );
+}
+
+export const configSchema = z.preprocess(blanksAsUnset, settingsSchema);
+
+export type Config = z.infer<typeof settingsSchema>;
 
 /** Names every setting the schema knows, for the README check and .env.example. */
-export const configKeys = Object.keys(configSchema.shape) as (keyof Config)[];
+export const configKeys = Object.keys(settingsSchema.shape) as (keyof Config)[];
 
 /**
  * Parses the environment. Throws one error naming every bad variable and what it expects,

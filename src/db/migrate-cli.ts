@@ -1,9 +1,17 @@
-import { loadConfig } from '../config.js';
+import { type Config, ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from './client.js';
 import { MIGRATIONS_FOLDER } from './paths.js';
 
 /** `npm run db:migrate`: applies pending migrations to DATABASE_URL, or to the embedded database. */
-const config = loadConfig(process.env);
+let config: Config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  // The same answer as `npm start`: the message names each bad variable; 78 is EX_CONFIG.
+  console.error(`${err.message}\n\nSee .env.example and the configuration table in README.md.`);
+  process.exit(78);
+}
 const handle = await openDatabase({
   url: config.DATABASE_URL,
   dataDir: config.EARSHOT_DATA_DIR,

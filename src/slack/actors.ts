@@ -9,8 +9,10 @@ import type { Actor } from '../tickets/types.js';
 
 /**
  * Resolves Slack users to Earshot actors. Roles are read from the database every time (a role
- * change applies on the next click); only Slack's `users.info` facts about first-time users are
- * cached, briefly, since they are what costs a Slack call.
+ * change applies on the next click). A role an admin set is final and costs no Slack call; any
+ * other role follows Slack's `users.info` (owners and admins are Earshot admins), whose answers are
+ * cached for `factsTtlMs`. When users.info fails the user gets their stored role, or the default
+ * for now, and nothing is stored: Slack is asked again after `failureTtlMs`.
  */
 export function createActorResolver(deps: {
   db: Database;
@@ -18,33 +20,41 @@ export function createActorResolver(deps: {
   client: WebClient;
   logger: Logger;
   factsTtlMs?: number;
+  failureTtlMs?: number;
 }): (slackUserId: string) => Promise<Actor> {
   const ttl = deps.factsTtlMs ?? 5 * 60_000;
-  const facts = new Map<string, { at: number; facts: SlackUserFacts }>();
+  const failureTtl = deps.failureTtlMs ?? 30_000;
+  const facts = new Map<string, { until: number; facts: SlackUserFacts | null }>();
   const bootstrap = { admins: deps.config.EARSHOT_ADMINS, defaultRole: deps.config.EARSHOT_DEFAULT_ROLE };
 
-  async function slackFacts(userId: string): Promise<SlackUserFacts> {
+  async function slackFacts(userId: string): Promise<SlackUserFacts | null> {
     const cached = facts.get(userId);
-    if (cached && Date.now() - cached.at < ttl) return cached.facts;
+    if (cached && Date.now() < cached.until) return cached.facts;
     try {
       const { user } = await deps.client.users.info({ user: userId });
       const found: SlackUserFacts = {
         isWorkspaceAdmin: Boolean(user?.is_admin || user?.is_owner),
         displayName: user?.profile?.display_name || user?.real_name || user?.name || null,
       };
-      facts.set(userId, { at: Date.now(), facts: found });
+      facts.set(userId, { until: Date.now() + ttl, facts: found });
       return found;
     } catch (err) {
-      // Without Slack's word the user starts with the default role; an admin can raise it.
-      deps.logger.warn({ err, userId }, 'users.info failed; registering the user with the default role');
-      return {};
+      deps.logger.warn(
+        { err, userId },
+        'users.info failed; the user keeps their stored or the default role until Slack answers',
+      );
+      facts.set(userId, { until: Date.now() + failureTtl, facts: null });
+      return null;
     }
   }
 
   return async (slackUserId) => {
-    if (bootstrap.admins.includes(slackUserId)) return resolveActor(deps.db, slackUserId, bootstrap);
-    const [known] = await deps.db.select({ role: agents.role }).from(agents).where(eq(agents.slackUserId, slackUserId));
-    if (known) return { kind: 'user', userId: slackUserId, role: known.role };
+    if (bootstrap.admins.includes(slackUserId)) return resolveActor(deps.db, slackUserId, bootstrap, null);
+    const [known] = await deps.db
+      .select({ role: agents.role, roleSetBy: agents.roleSetBy })
+      .from(agents)
+      .where(eq(agents.slackUserId, slackUserId));
+    if (known?.roleSetBy) return { kind: 'user', userId: slackUserId, role: known.role };
     return resolveActor(deps.db, slackUserId, bootstrap, await slackFacts(slackUserId));
   };
 }

@@ -1,21 +1,38 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
-import { replies, tags as tagCatalog, ticketEvents, tickets } from '../db/schema/index.js';
+import { replies, tags as tagCatalog, tickets } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
+import { addLogContext } from '../observability/log-context.js';
 import { computeDueTimes } from '../sla/policy.js';
+import { loadSlaPolicies } from '../sla/settings.js';
 import { nextStatus, type TicketAction } from './lifecycle.js';
-import { type Permission, requirePermission } from './permissions.js';
+import { can, type Permission, requirePermission } from './permissions.js';
 import { slaClockPatch } from './sla-clock.js';
 import { normalizeTags } from './tags.js';
 import { recordEvent } from './timeline.js';
-import type { Actor, Category, Priority, Sentiment, Ticket, TicketEvent } from './types.js';
+import {
+  type Actor,
+  actorId,
+  type Category,
+  isOpen,
+  type Priority,
+  type Reply,
+  type Sentiment,
+  type Ticket,
+  type TicketEvent,
+} from './types.js';
 
 type TicketPatch = Partial<Omit<Ticket, 'id' | 'version' | 'createdAt' | 'updatedAt'>>;
 
-/** The outcome of an action. `event` is null when the action changed nothing (a repeated click). */
+/**
+ * The outcome of an action. `changed` is false when the action was a legal repeat whose outcome
+ * already held (a double click on Resolve, Claim by the holder, the same tags, a resubmitted
+ * reply): it succeeded, wrote no event and queued nothing, and `event` is null.
+ */
 export interface ActionResult {
   ticket: Ticket;
   event: TicketEvent | null;
+  changed: boolean;
 }
 
 interface Plan {
@@ -30,22 +47,31 @@ interface ChangeSpec<Extra> {
   action: TicketAction;
   permission: Permission;
   now?: Date;
-  /** Decides the change from the locked ticket; null means "already so", which is not an error. */
+  /**
+   * The action's outcome already holds (Resolve on a resolved ticket, Reopen on an open one): the
+   * repeat succeeds and changes nothing. Checked before the lifecycle, so a repeat is not "illegal";
+   * anything else the lifecycle refuses is `invalid_transition`, even if it would change nothing.
+   */
+  holds?: (ticket: Ticket) => boolean;
+  /** An earlier run of this very request (same idempotency key), looked up under the row lock. */
+  replay?: (tx: Database, ticket: Ticket) => Promise<Extra | null>;
+  /** Decides the change from the locked ticket (after the lifecycle allowed it); null: nothing to change. */
   plan: (ticket: Ticket, now: Date) => Plan | null;
-  /** Further writes in the same transaction, after the ticket row is updated. */
-  after?: (tx: Database, ticket: Ticket, event: TicketEvent) => Promise<Extra>;
+  /** Further writes in the same transaction, after the ticket row and before its event, which may add details. */
+  write?: (tx: Database, ticket: Ticket, plan: Plan) => Promise<{ extra: Extra; details?: Record<string, unknown> }>;
 }
 
 /**
- * The one path every ticket action takes: check the role, lock the row, decide, check the
- * transition, update, append the event and queue the card, all in one transaction. A refused
- * action throws a coded AppError and changes nothing. The row lock makes concurrent actions on one
- * ticket take turns, so of fifty simultaneous claims exactly one wins.
+ * The one path every ticket action takes: check the role, lock the row, replay or no-op a repeat,
+ * check the transition, decide, update, append the event and queue the card, all in one transaction.
+ * A refused action throws a coded AppError and changes nothing. The row lock makes concurrent
+ * actions on one ticket take turns, so of fifty simultaneous claims exactly one wins.
  */
 async function changeTicket<Extra = undefined>(
   db: Database,
   spec: ChangeSpec<Extra>,
 ): Promise<ActionResult & { extra: Extra | undefined }> {
+  addLogContext({ ticketId: spec.ticketId });
   requirePermission(spec.actor, spec.permission);
   const now = spec.now ?? new Date();
   return db.transaction(async (tx) => {
@@ -54,9 +80,13 @@ async function changeTicket<Extra = undefined>(
       throw new AppError('not_found', `Ticket #${spec.ticketId} does not exist.`, {
         details: { ticketId: spec.ticketId },
       });
-    const plan = spec.plan(ticket, now);
-    if (!plan) return { ticket, event: null, extra: undefined };
+    const unchanged = (extra?: Extra) => ({ ticket, event: null, changed: false, extra });
+    const replayed = spec.replay ? await spec.replay(tx, ticket) : null;
+    if (replayed !== null) return unchanged(replayed);
+    if (spec.holds?.(ticket)) return unchanged();
     const status = nextStatus(spec.action, ticket);
+    const plan = spec.plan(ticket, now);
+    if (!plan) return unchanged();
     const patch: TicketPatch = { ...plan.patch, ...slaClockPatch(ticket, ticket.status, status, now), status };
     const [updated] = await tx
       .update(tickets)
@@ -64,16 +94,17 @@ async function changeTicket<Extra = undefined>(
       .where(eq(tickets.id, ticket.id))
       .returning();
     if (!updated) throw new Error(`ticket ${ticket.id} vanished while locked`);
+    const written = spec.write ? await spec.write(tx, updated, plan) : undefined;
     const changedKeys = Object.keys(plan.patch).concat(status !== ticket.status ? ['status'] : []) as (keyof Ticket)[];
+    // Events are append-only: the row is written once, with everything it will ever say.
     const event = await recordEvent(tx, updated, {
       actor: spec.actor,
       type: plan.type,
       before: pick(ticket, changedKeys),
       after: pick(updated, changedKeys),
-      details: plan.details ?? {},
+      details: { ...plan.details, ...written?.details },
     });
-    const extra = spec.after ? await spec.after(tx, updated, event) : undefined;
-    return { ticket: updated, event, extra };
+    return { ticket: updated, event, changed: true, extra: written?.extra };
   });
 }
 
@@ -86,7 +117,14 @@ function userIdOf(actor: Actor): string {
   return actor.userId;
 }
 
-/** Takes an unclaimed ticket. Claiming your own ticket again is a no-op; someone else's is refused. */
+function alreadyClaimed(ticket: Ticket, message = `Ticket #${ticket.id} is already claimed by <@${ticket.assignee}>.`) {
+  return new AppError('already_claimed', message, { details: { ticketId: ticket.id, assignee: ticket.assignee } });
+}
+
+/**
+ * Takes an unclaimed open ticket. Claiming an open ticket you hold is a no-op; one someone else
+ * holds is `already_claimed`; a resolved or closed ticket is `invalid_transition`, whoever holds it.
+ */
 export async function claimTicket(db: Database, actor: Actor, input: { ticketId: number; now?: Date }) {
   const userId = userIdOf(actor);
   return changeTicket(db, {
@@ -94,25 +132,25 @@ export async function claimTicket(db: Database, actor: Actor, input: { ticketId:
     actor,
     action: 'claim',
     permission: 'ticket.claim',
+    holds: (ticket) => isOpen(ticket.status) && ticket.assignee === userId,
     plan: (ticket) => {
-      if (ticket.assignee === userId) return null;
-      if (ticket.assignee) {
-        throw new AppError('already_claimed', `Ticket #${ticket.id} is already claimed by <@${ticket.assignee}>.`, {
-          details: { ticketId: ticket.id, assignee: ticket.assignee },
-        });
-      }
+      if (ticket.assignee) throw alreadyClaimed(ticket);
       return { patch: { assignee: userId }, type: 'claimed' };
     },
   });
 }
 
-/** Puts a ticket back in the queue. Leads may unclaim anyone's ticket; others only their own. */
+/**
+ * Puts a ticket back in the queue. Leads may unclaim anyone's ticket; others only their own. An open
+ * ticket nobody holds is already unclaimed: a no-op.
+ */
 export async function unclaimTicket(db: Database, actor: Actor, input: { ticketId: number; now?: Date }) {
   return changeTicket(db, {
     ...input,
     actor,
     action: 'unclaim',
     permission: 'ticket.claim',
+    holds: (ticket) => isOpen(ticket.status) && ticket.assignee === null,
     plan: (ticket) => {
       if (!ticket.assignee) {
         throw new AppError('not_claimed', `Ticket #${ticket.id} is not claimed by anyone.`, {
@@ -125,7 +163,11 @@ export async function unclaimTicket(db: Database, actor: Actor, input: { ticketI
   });
 }
 
-/** Gives a ticket to someone. Assigning to yourself is a claim; assigning to others needs a lead. */
+/**
+ * Gives a ticket to someone. Assigning to yourself is a claim (so taking a ticket someone else holds
+ * needs a lead, as it does for them); assigning to others needs a lead. Assigning an open ticket to
+ * whoever holds it is a no-op.
+ */
 export async function assignTicket(
   db: Database,
   actor: Actor,
@@ -142,8 +184,9 @@ export async function assignTicket(
     actor,
     action: 'assign',
     permission: self ? 'ticket.claim' : 'ticket.assign',
+    holds: (ticket) => isOpen(ticket.status) && ticket.assignee === input.assignee,
     plan: (ticket) => {
-      if (ticket.assignee === input.assignee) return null;
+      if (self && ticket.assignee && !can(actor, 'ticket.assign')) throw alreadyClaimed(ticket);
       return {
         patch: { assignee: input.assignee },
         type: 'assigned',
@@ -170,12 +213,13 @@ export async function tagTicket(
       if (added.length === 0) return null;
       return { patch: { tags: [...ticket.tags, ...added] }, type: 'tagged', details: { added } };
     },
-    after: async (tx, _ticket, event) => {
-      const added = (event.details as { added: string[] }).added;
+    write: async (tx, _ticket, plan) => {
+      const added = (plan.details as { added: string[] }).added;
       await tx
         .insert(tagCatalog)
-        .values(added.map((name) => ({ name, createdBy: event.actor })))
+        .values(added.map((name) => ({ name, createdBy: actorId(actor) })))
         .onConflictDoNothing();
+      return { extra: undefined };
     },
   });
 }
@@ -224,8 +268,9 @@ export async function escalateTicket(
     actor,
     action: 'escalate',
     permission: 'ticket.escalate',
+    holds: (ticket) =>
+      isOpen(ticket.status) && ticket.escalationTier === input.tier && ticket.escalationReason === reason,
     plan: (ticket) => {
-      if (ticket.escalationTier === input.tier && ticket.escalationReason === reason) return null;
       if (input.tier < ticket.escalationTier) requirePermission(actor, 'ticket.deescalate');
       return {
         patch: { escalationTier: input.tier, escalationReason: reason },
@@ -247,8 +292,8 @@ export async function deescalateTicket(
     actor,
     action: 'deescalate',
     permission: 'ticket.deescalate',
+    holds: (ticket) => isOpen(ticket.status) && ticket.escalationTier === 0,
     plan: (ticket) => {
-      if (ticket.escalationTier === 0) return null;
       const tier = Math.max(0, Math.min(input.tier ?? ticket.escalationTier - 1, ticket.escalationTier - 1));
       return {
         patch: { escalationTier: tier, escalationReason: tier === 0 ? null : ticket.escalationReason },
@@ -269,66 +314,78 @@ export interface ReplyInput {
   now?: Date;
 }
 
+/** The idempotency key is already taken by a reply of another ticket, or by one committed a moment ago. */
+class ReplyKeyTaken extends Error {}
+
 /**
  * Records an agent's reply and queues it for the source's outbound path. The first reply sets the
  * first-response time; the ticket then waits on the customer (its SLA clock pauses). Replying to an
- * unclaimed ticket claims it for the replier.
+ * unclaimed ticket claims it for the replier. Idempotent on `idempotencyKey`, also under concurrency:
+ * a repeat (however many at once) answers with the reply already recorded, `changed: false`.
  */
-export async function recordReply(db: Database, actor: Actor, input: ReplyInput) {
+export async function recordReply(
+  db: Database,
+  actor: Actor,
+  input: ReplyInput,
+): Promise<ActionResult & { reply: Reply }> {
   const userId = userIdOf(actor);
   const text = input.text.trim();
   if (!text || input.parts.length === 0) {
     throw new AppError('invalid_input', 'The reply is empty.', { details: { field: 'text' } });
   }
-  const [existing] = await db.select().from(replies).where(eq(replies.idempotencyKey, input.idempotencyKey));
-  if (existing) {
-    const [ticket] = await db.select().from(tickets).where(eq(tickets.id, existing.ticketId));
-    if (!ticket) throw new AppError('not_found', `Ticket #${existing.ticketId} does not exist.`);
-    return { ticket, event: null, reply: existing };
+  const key = input.idempotencyKey;
+  try {
+    const result = await changeTicket<Reply>(db, {
+      ...input,
+      actor,
+      action: 'reply',
+      permission: 'ticket.reply',
+      // Under the row lock, so a delivery racing this one waits for it and then finds its reply.
+      replay: async (tx, ticket) => {
+        const [existing] = await tx.select().from(replies).where(eq(replies.idempotencyKey, key));
+        if (existing && existing.ticketId !== ticket.id) throw new ReplyKeyTaken();
+        return existing ?? null;
+      },
+      plan: (ticket, now) => {
+        if (ticket.assignee && ticket.assignee !== userId) {
+          throw alreadyClaimed(
+            ticket,
+            `Ticket #${ticket.id} is claimed by <@${ticket.assignee}>; ask them or a lead to reassign it.`,
+          );
+        }
+        return {
+          patch: { assignee: userId, firstResponseAt: ticket.firstResponseAt ?? now },
+          type: 'replied',
+          details: { text, parts: input.parts.length },
+        };
+      },
+      write: async (tx, ticket) => {
+        const [reply] = await tx
+          .insert(replies)
+          .values({
+            ticketId: ticket.id,
+            sourceId: ticket.sourceId,
+            sentBy: userId,
+            text,
+            parts: [...input.parts],
+            idempotencyKey: key,
+          })
+          .onConflictDoNothing({ target: replies.idempotencyKey })
+          .returning();
+        // Someone else's transaction holds the key: roll this one back and answer with their reply.
+        if (!reply) throw new ReplyKeyTaken();
+        // The thread line and the audit log point at the reply they announce.
+        return { extra: reply, details: { replyId: reply.id } };
+      },
+    });
+    return { ticket: result.ticket, event: result.event, changed: result.changed, reply: result.extra! };
+  } catch (err) {
+    if (!(err instanceof ReplyKeyTaken)) throw err;
+    const [existing] = await db.select().from(replies).where(eq(replies.idempotencyKey, key));
+    const [ticket] = existing ? await db.select().from(tickets).where(eq(tickets.id, existing.ticketId)) : [];
+    if (!existing || !ticket) throw new Error(`reply idempotency key ${key} taken, but no reply holds it`);
+    return { ticket, event: null, changed: false, reply: existing };
   }
-  const result = await changeTicket(db, {
-    ...input,
-    actor,
-    action: 'reply',
-    permission: 'ticket.reply',
-    plan: (ticket, now) => {
-      if (ticket.assignee && ticket.assignee !== userId) {
-        throw new AppError(
-          'already_claimed',
-          `Ticket #${ticket.id} is claimed by <@${ticket.assignee}>; ask them or a lead to reassign it.`,
-          {
-            details: { ticketId: ticket.id, assignee: ticket.assignee },
-          },
-        );
-      }
-      return {
-        patch: { assignee: userId, firstResponseAt: ticket.firstResponseAt ?? now },
-        type: 'replied',
-        details: { text, parts: input.parts.length },
-      };
-    },
-    after: async (tx, ticket, event) => {
-      const [reply] = await tx
-        .insert(replies)
-        .values({
-          ticketId: ticket.id,
-          sourceId: ticket.sourceId,
-          sentBy: userId,
-          text,
-          parts: [...input.parts],
-          idempotencyKey: input.idempotencyKey,
-        })
-        .returning();
-      if (!reply) throw new Error('insert into replies returned no row');
-      // The thread line and the audit log point at the reply they announce.
-      await tx
-        .update(ticketEvents)
-        .set({ details: { ...event.details, replyId: reply.id } })
-        .where(eq(ticketEvents.id, event.id));
-      return reply;
-    },
-  });
-  return { ticket: result.ticket, event: result.event, reply: result.extra! };
 }
 
 export async function resolveTicket(
@@ -341,6 +398,7 @@ export async function resolveTicket(
     actor,
     action: 'resolve',
     permission: 'ticket.resolve',
+    holds: (ticket) => ticket.status === 'resolved',
     plan: (_ticket, now) => ({
       patch: { resolvedAt: now },
       type: 'resolved',
@@ -359,6 +417,7 @@ export async function reopenTicket(
     actor,
     action: 'reopen',
     permission: 'ticket.reopen',
+    holds: (ticket) => isOpen(ticket.status),
     plan: () => ({
       patch: { resolvedAt: null, closedAt: null, resolutionSla: 'ok' },
       type: 'reopened',
@@ -373,6 +432,7 @@ export async function closeTicket(db: Database, actor: Actor, input: { ticketId:
     actor,
     action: 'close',
     permission: 'ticket.close',
+    holds: (ticket) => ticket.status === 'closed',
     plan: (ticket, now) => ({ patch: { closedAt: now, resolvedAt: ticket.resolvedAt ?? now }, type: 'closed' }),
   });
 }
@@ -384,6 +444,7 @@ export async function markSpam(db: Database, actor: Actor, input: { ticketId: nu
     actor,
     action: 'mark_spam',
     permission: 'ticket.spam',
+    holds: (ticket) => ticket.status === 'closed' && ticket.spam === 1,
     plan: (_ticket, now) => ({ patch: { spam: 1, closedAt: now }, type: 'marked_spam' }),
   });
 }
@@ -403,6 +464,7 @@ export async function correctTriage(
   actor: Actor,
   input: { ticketId: number; correction: TriageCorrection; now?: Date },
 ) {
+  const policies = input.correction.priority ? await loadSlaPolicies(db) : undefined;
   return changeTicket(db, {
     ...input,
     actor,
@@ -416,7 +478,7 @@ export async function correctTriage(
       if (priority && priority !== ticket.priority) {
         patch.priority = priority;
         patch.priorityReasons = ['set by an agent'];
-        Object.assign(patch, computeDueTimes(priority, ticket.createdAt));
+        Object.assign(patch, computeDueTimes(priority, ticket.createdAt, policies));
       }
       const fields = Object.keys(patch).filter((key) => ['category', 'sentiment', 'priority'].includes(key));
       if (fields.length === 0) return null;

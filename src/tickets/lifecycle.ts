@@ -10,7 +10,8 @@ import type { TicketStatus } from './types.js';
  *   escalation is a tier on any open ticket; resolved and closed reopen when the customer writes again.
  */
 export const TRANSITIONS = {
-  claim: { from: ['new'], to: 'claimed' },
+  /** Whether someone else already holds it (`already_claimed`) is the claim's own rule, not the status's. */
+  claim: { from: ['new', 'claimed', 'waiting'], to: 'keep-or-claimed' },
   unclaim: { from: ['claimed', 'waiting'], to: 'new' },
   assign: { from: ['new', 'claimed', 'waiting'], to: 'keep-or-claimed' },
   tag: { from: ['new', 'claimed', 'waiting', 'resolved', 'closed'], to: 'keep' },
@@ -40,8 +41,8 @@ export function canTransition(action: TicketAction, status: TicketStatus): boole
 
 /**
  * The status a ticket moves to. A reopened or re-contacted ticket goes back to whoever held it
- * (`claimed`) or to the queue (`new`); an assignment moves a new ticket to `claimed` and leaves
- * a ticket waiting on the customer waiting.
+ * (`claimed`) or to the queue (`new`); a claim or an assignment moves a new ticket to `claimed` and
+ * leaves a ticket waiting on the customer waiting.
  */
 export function nextStatus(
   action: TicketAction,

@@ -28,7 +28,7 @@ export const ROLE_PERMISSIONS = {
     'crisis.manage',
     'report.share',
   ],
-  admin: ['role.manage', 'source.manage', 'sla.manage', 'privacy.forget'],
+  admin: ['role.manage', 'source.manage', 'sla.manage', 'privacy.forget', 'triage.manage'],
 } as const;
 
 type Listed = (typeof ROLE_PERMISSIONS)[keyof typeof ROLE_PERMISSIONS][number];

@@ -96,3 +96,12 @@ export async function queueCardRefresh(
       set: { payload: sql`excluded.payload`, channel: sql`excluded.channel` },
     });
 }
+
+/**
+ * ticket_events is append-only (a trigger refuses UPDATE and DELETE, except a ticket's events going
+ * with the ticket). Privacy work that must anonymize or delete events in place calls this first,
+ * inside its transaction; the permission ends with the transaction.
+ */
+export async function allowEventRewrite(tx: Database): Promise<void> {
+  await tx.execute(sql`select set_config('earshot.allow_event_rewrite', 'on', true)`);
+}

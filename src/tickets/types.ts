@@ -1,5 +1,5 @@
 import type { InferSelectModel } from 'drizzle-orm';
-import type { agents, authors, items, sources, ticketEvents, tickets } from '../db/schema/index.js';
+import type { agents, authors, items, replies, sources, ticketEvents, tickets } from '../db/schema/index.js';
 
 export type Ticket = InferSelectModel<typeof tickets>;
 export type TicketEvent = InferSelectModel<typeof ticketEvents>;
@@ -7,6 +7,7 @@ export type Item = InferSelectModel<typeof items>;
 export type Author = InferSelectModel<typeof authors>;
 export type Source = InferSelectModel<typeof sources>;
 export type AgentRow = InferSelectModel<typeof agents>;
+export type Reply = InferSelectModel<typeof replies>;
 
 export type TicketStatus = Ticket['status'];
 export type Priority = Ticket['priority'];

@@ -11,7 +11,7 @@ export function userActor(userId: string, role: Role = 'agent'): Actor {
 
 /** A triage outcome written by hand, for tests of what happens after triage. */
 export function assessmentFixture(
-  overrides: Partial<Assessment> & { triage?: Partial<TriageResult> } = {},
+  overrides: Omit<Partial<Assessment>, 'triage'> & { triage?: Partial<TriageResult> } = {},
 ): Assessment {
   const triage: TriageResult = {
     category: 'complaint',

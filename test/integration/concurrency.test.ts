@@ -1,9 +1,9 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
-import { items, ticketEvents, tickets } from '../../src/db/schema/index.js';
+import { agents, items, outbox, replies, ticketEvents, tickets } from '../../src/db/schema/index.js';
 import { isAppError } from '../../src/errors.js';
 import { ingestItem } from '../../src/ingest/process-item.js';
-import { claimTicket } from '../../src/tickets/actions.js';
+import { claimTicket, recordReply } from '../../src/tickets/actions.js';
 import { resolveActor } from '../../src/tickets/agents.js';
 import { describeEachDatabase } from '../helpers/database.js';
 import { assessmentFixture, inboundFixture, ingestFixture, seedSource, userActor } from '../helpers/fixtures.js';
@@ -41,8 +41,13 @@ describeEachDatabase(
       expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
       const stored = await db.select().from(items).where(eq(items.externalId, 'dup-burst'));
       expect(stored).toHaveLength(1);
-      const opened = await db.select().from(tickets).where(eq(tickets.id, stored[0]!.ticketId!));
-      expect(opened).toHaveLength(1);
+      // One ticket for this author on this source: no loser of the race opened a second one.
+      const opened = await db
+        .select()
+        .from(tickets)
+        .where(and(eq(tickets.authorId, stored[0]!.authorId), eq(tickets.sourceId, source.id)));
+      expect(opened.map((t) => t.id)).toEqual([stored[0]!.ticketId]);
+      expect(opened[0]?.itemCount).toBe(1);
       const ticketIds = new Set(
         results.map((r) => (r as PromiseFulfilledResult<{ ticket: { id: number } }>).value.ticket.id),
       );
@@ -84,10 +89,53 @@ describeEachDatabase(
     it('registers a first-time user once under concurrent first requests', async () => {
       const { db } = handle();
       const bootstrap = { admins: ['UBOOT'], defaultRole: 'agent' as const };
-      const actors = await Promise.all(Array.from({ length: 20 }, () => resolveActor(db, 'UNEWBIE', bootstrap)));
+      const actors = await Promise.all(
+        Array.from({ length: 20 }, () => resolveActor(db, 'UNEWBIE', bootstrap, { displayName: 'Newbie' })),
+      );
       expect(new Set(actors.map((a) => (a.kind === 'user' ? a.role : 'x')))).toEqual(new Set(['agent']));
+      expect(await db.select().from(agents).where(eq(agents.slackUserId, 'UNEWBIE'))).toMatchObject([
+        { role: 'agent', roleSetBy: null, displayName: 'Newbie' },
+      ]);
       expect(await resolveActor(db, 'UBOOT', bootstrap)).toEqual({ kind: 'user', userId: 'UBOOT', role: 'admin' });
-      expect(await resolveActor(db, 'UOWNER', bootstrap, { isWorkspaceAdmin: true })).toMatchObject({ role: 'admin' });
+      const owners = await Promise.all(
+        Array.from({ length: 10 }, () => resolveActor(db, 'UOWNER', bootstrap, { isWorkspaceAdmin: true })),
+      );
+      expect(new Set(owners.map((a) => (a.kind === 'user' ? a.role : 'x')))).toEqual(new Set(['admin']));
+    });
+
+    it('records one reply when the same submission arrives three (and ten) times at once', async () => {
+      const { db } = handle();
+      const source = await seedSource(db);
+      for (const copies of [3, 10]) {
+        const { ticket } = await ingestFixture(
+          db,
+          inboundFixture(source.id, { author: { externalId: `race-reply-${copies}` } }),
+        );
+        const key = `view-race-${copies}`;
+        const results = await Promise.allSettled(
+          Array.from({ length: copies }, () =>
+            recordReply(db, userActor('UREPLY'), {
+              ticketId: ticket.id,
+              text: 'On it',
+              parts: ['On it'],
+              idempotencyKey: key,
+            }),
+          ),
+        );
+        expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+        const values = results.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof recordReply>>>).value);
+        expect(values.filter((v) => v.changed)).toHaveLength(1);
+        expect(new Set(values.map((v) => v.reply.id)).size).toBe(1);
+        expect(await db.select().from(replies).where(eq(replies.idempotencyKey, key))).toHaveLength(1);
+        const events = await db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, ticket.id));
+        expect(events.map((e) => e.type)).toEqual(['created', 'replied']);
+        expect(events[1]?.details).toMatchObject({ replyId: values[0]!.reply.id });
+        const threads = await db
+          .select()
+          .from(outbox)
+          .where(and(eq(outbox.ticketId, ticket.id), eq(outbox.kind, 'thread')));
+        expect(threads.map((t) => t.eventId)).toEqual([events[1]!.id]);
+      }
     });
   },
   ['postgres'],

@@ -1,5 +1,6 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
+import { rowsOf } from '../../src/db/database.js';
 import { authors, items, tickets } from '../../src/db/schema/index.js';
 import { isAppError } from '../../src/errors.js';
 import { ingestItem, processItem } from '../../src/ingest/process-item.js';
@@ -226,15 +227,45 @@ describeEachDatabase('ingestion', (handle) => {
     );
   });
 
-  it('keeps tickets out of other tables when processing fails', async () => {
+  it('writes nothing when processing fails, even after the ticket row was inserted', async () => {
     const { db } = handle();
-    const err = await processItem(
+    const counts = async () =>
+      rowsOf<{ tickets: number; events: number; outbox: number }>(
+        await db.execute(sql`select (select count(*)::int from tickets) as tickets,
+                                    (select count(*)::int from ticket_events) as events,
+                                    (select count(*)::int from outbox) as outbox`),
+      )[0];
+    const before = await counts();
+    const missing = await processItem(
       db,
       { itemId: 987_654, assessment: assessmentFixture() },
       { groupingWindowMinutes: 0 },
     ).catch((e: unknown) => e);
-    expect(isAppError(err, 'not_found')).toBe(true);
-    expect((await db.select().from(tickets).where(eq(tickets.channel, 'nowhere'))).length).toBe(0);
+    expect(isAppError(missing, 'not_found')).toBe(true);
+    expect(await counts()).toEqual(before);
+
+    // The created event cannot be written (its details do not serialize): the ticket insert before it goes too.
+    const source = await seedSource(db);
+    const stored = await storeItem(db, inboundFixture(source.id, { author: { externalId: 'half-way' } }), {
+      maxTextLength: 20_000,
+    });
+    const failed = await processItem(
+      db,
+      { itemId: stored.item.id, assessment: assessmentFixture({ channel: 'C_HALFWAY', notify: 1n as never }) },
+      { groupingWindowMinutes: 0 },
+    ).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(Error);
+    expect(await counts()).toEqual(before);
+    expect(await db.select().from(tickets).where(eq(tickets.channel, 'C_HALFWAY'))).toEqual([]);
+    const [item] = await db.select().from(items).where(eq(items.id, stored.item.id));
+    expect(item).toMatchObject({ ticketId: null, processedAt: null });
+    // Processing it again, with triage that works, opens its ticket as if nothing had happened.
+    const retried = await processItem(
+      db,
+      { itemId: stored.item.id, assessment: assessmentFixture({ channel: 'C_HALFWAY' }) },
+      { groupingWindowMinutes: 0 },
+    );
+    expect(retried).toMatchObject({ outcome: 'opened', ticket: { channel: 'C_HALFWAY' } });
   });
 
   it('finds tickets by id, handle and text, lists the queue and an author history', async () => {

@@ -55,7 +55,7 @@ describeEachDatabase('ticket actions', (handle) => {
     expect(first.event?.type).toBe('claimed');
 
     const again = await claimTicket(db, ana, { ticketId: ticket.id });
-    expect(again.event).toBeNull();
+    expect(again).toMatchObject({ changed: false, event: null, ticket: { version: first.ticket.version } });
 
     const err = await expectCode(claimTicket(db, ben, { ticketId: ticket.id }), 'already_claimed');
     expect(err.message).toContain('<@UANA>');
@@ -79,7 +79,11 @@ describeEachDatabase('ticket actions', (handle) => {
     await expectCode(unclaimTicket(db, ben, { ticketId: ticket.id }), 'forbidden');
     const byLead = await unclaimTicket(db, lead, { ticketId: ticket.id });
     expect(byLead.ticket).toMatchObject({ status: 'new', assignee: null });
-    await expectCode(unclaimTicket(db, ana, { ticketId: ticket.id }), 'not_claimed');
+    expect(byLead.event?.details).toEqual({ previousAssignee: 'UANA' });
+    // A second click finds it unclaimed already: nothing to do, and no error.
+    const again = await unclaimTicket(db, ana, { ticketId: ticket.id });
+    expect(again).toMatchObject({ changed: false, event: null });
+    expect((await getTimeline(db, ticket.id)).map((e) => e.type)).toEqual(['created', 'claimed', 'unclaimed']);
   });
 
   it('assigns: leads to anyone, agents only to themselves', async () => {
@@ -91,6 +95,10 @@ describeEachDatabase('ticket actions', (handle) => {
     expect(moved.ticket.assignee).toBe('UANA');
     expect(moved.event?.details).toEqual({ from: 'UBEN', to: 'UANA' });
     await expectCode(assignTicket(db, lead, { ticketId: ticket.id, assignee: '<!channel>' }), 'invalid_input');
+    // Assigning to yourself is a claim: an agent cannot take a ticket someone else holds that way.
+    const err = await expectCode(assignTicket(db, ben, { ticketId: ticket.id, assignee: 'UBEN' }), 'already_claimed');
+    expect(err.message).toContain('<@UANA>');
+    expect((await assignTicket(db, lead, { ticketId: ticket.id, assignee: 'ULEAD' })).ticket.assignee).toBe('ULEAD');
   });
 
   it('tags and untags, adding new tags to the catalogue', async () => {
@@ -141,6 +149,15 @@ describeEachDatabase('ticket actions', (handle) => {
     expect(first.ticket.firstResponseAt?.getTime()).toBe(t0.getTime());
     expect(first.ticket.slaPausedAt?.getTime()).toBe(t0.getTime());
     expect(first.reply).toMatchObject({ status: 'pending', parts: ['Sorry! DM us your order number.'] });
+    expect(first.changed).toBe(true);
+    // The event is written once, already pointing at its reply (events are never updated).
+    expect(first.event?.details).toEqual({
+      text: 'Sorry! DM us your order number.',
+      parts: 1,
+      replyId: first.reply.id,
+    });
+    const [stored] = (await getTimeline(db, ticket.id)).filter((e) => e.type === 'replied');
+    expect(stored?.details).toEqual(first.event?.details);
 
     const repeat = await recordReply(db, ana, {
       ticketId: ticket.id,
@@ -148,8 +165,7 @@ describeEachDatabase('ticket actions', (handle) => {
       parts: ['x'],
       idempotencyKey: 'view-1',
     });
-    expect(repeat.event).toBeNull();
-    expect(repeat.reply.id).toBe(first.reply.id);
+    expect(repeat).toMatchObject({ changed: false, event: null, reply: { id: first.reply.id } });
     expect(await db.select().from(replies).where(eq(replies.ticketId, ticket.id))).toHaveLength(1);
 
     const second = await recordReply(db, ana, {
@@ -170,20 +186,35 @@ describeEachDatabase('ticket actions', (handle) => {
     );
   });
 
-  it('resolves, refuses to resolve twice, reopens and closes', async () => {
+  it('resolves, treats a second Resolve as a no-op, reopens and closes', async () => {
     const { db } = handle();
     const ticket = await newTicket();
     await claimTicket(db, ana, { ticketId: ticket.id });
     const resolved = await resolveTicket(db, ana, { ticketId: ticket.id });
-    expect(resolved.ticket.status).toBe('resolved');
+    expect(resolved).toMatchObject({ changed: true, ticket: { status: 'resolved' } });
     expect(resolved.ticket.resolvedAt).not.toBeNull();
-    const err = await expectCode(resolveTicket(db, ana, { ticketId: ticket.id }), 'invalid_transition');
+    const twice = await resolveTicket(db, ana, { ticketId: ticket.id });
+    expect(twice).toMatchObject({
+      changed: false,
+      event: null,
+      ticket: { status: 'resolved', version: resolved.ticket.version },
+    });
+    // Resolved is not open: a claim is refused by the lifecycle, not as "already claimed".
+    const err = await expectCode(claimTicket(db, ben, { ticketId: ticket.id }), 'invalid_transition');
     expect(err.message).toContain('Reopen it first');
     const reopened = await reopenTicket(db, ana, { ticketId: ticket.id });
     expect(reopened.ticket).toMatchObject({ status: 'claimed', resolvedAt: null });
+    expect((await reopenTicket(db, ana, { ticketId: ticket.id })).changed).toBe(false);
     const closed = await closeTicket(db, ana, { ticketId: ticket.id });
     expect(closed.ticket.status).toBe('closed');
     expect(closed.ticket.closedAt).not.toBeNull();
+    expect((await getTimeline(db, ticket.id)).map((e) => e.type)).toEqual([
+      'created',
+      'claimed',
+      'resolved',
+      'reopened',
+      'closed',
+    ]);
   });
 
   it('marks spam as closed and flagged', async () => {

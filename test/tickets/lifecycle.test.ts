@@ -8,6 +8,7 @@ const ALL: TicketStatus[] = ['new', 'claimed', 'waiting', 'resolved', 'closed'];
 describe('ticket lifecycle', () => {
   it.each([
     ['claim', 'new', null, 'claimed'],
+    ['claim', 'waiting', null, 'waiting'],
     ['unclaim', 'claimed', 'U1', 'new'],
     ['reply', 'claimed', 'U1', 'waiting'],
     ['reply', 'new', null, 'waiting'],
@@ -29,8 +30,8 @@ describe('ticket lifecycle', () => {
   });
 
   it.each([
-    ['claim', 'claimed'],
     ['claim', 'resolved'],
+    ['claim', 'closed'],
     ['resolve', 'resolved'],
     ['resolve', 'closed'],
     ['reopen', 'new'],
@@ -65,6 +66,8 @@ describe('ticket lifecycle', () => {
         ],
         "claim": [
           "new",
+          "claimed",
+          "waiting",
         ],
         "close": [
           "new",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, configKeys, loadConfig } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it('gives working defaults for an empty environment', () => {
@@ -36,4 +36,61 @@ describe('loadConfig', () => {
   it('treats empty strings as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', SLACK_BOT_TOKEN: ' ' }).DATABASE_URL).toBeUndefined();
   });
+
+  it('gives every setting its default when its value is blank, exactly as when it is absent', () => {
+    const blank = Object.fromEntries(configKeys.map((key, i) => [key, i % 2 === 0 ? '' : '  ']));
+    expect(loadConfig(blank)).toEqual(loadConfig({}));
+  });
+
+  it('keeps blank numbers from turning into 0 (grouping, escalation, port) or an error', () => {
+    const config = loadConfig({
+      PORT: '',
+      EARSHOT_GROUPING_WINDOW_MINUTES: '',
+      EARSHOT_ESCALATE_ON_DUTY_MINUTES: ' ',
+      EARSHOT_ESCALATE_LEADS_MINUTES: '',
+      EARSHOT_MAX_TEXT_LENGTH: '',
+      EARSHOT_DATA_DIR: '',
+      OPENAI_MODEL: '',
+      EARSHOT_FEEDBACK_CHANNEL: ' ',
+    });
+    expect(config).toMatchObject({
+      PORT: 3000,
+      EARSHOT_GROUPING_WINDOW_MINUTES: 24 * 60,
+      EARSHOT_ESCALATE_ON_DUTY_MINUTES: 30,
+      EARSHOT_ESCALATE_LEADS_MINUTES: 120,
+      EARSHOT_MAX_TEXT_LENGTH: 20_000,
+      EARSHOT_DATA_DIR: './data',
+      OPENAI_MODEL: 'gpt-4o-mini',
+      EARSHOT_FEEDBACK_CHANNEL: 'earshot-feedback',
+    });
+    // An explicit 0 still means 0 where the setting allows it.
+    expect(loadConfig({ EARSHOT_GROUPING_WINDOW_MINUTES: '0' }).EARSHOT_GROUPING_WINDOW_MINUTES).toBe(0);
+  });
+
+  it('accepts cron expressions node-cron runs and refuses others, naming the variable', () => {
+    expect(loadConfig({ EARSHOT_SLA_SWEEP_CRON: '*/5 * * * *', EARSHOT_CRISIS_CRON: '0 */2 * * * *' })).toMatchObject({
+      EARSHOT_SLA_SWEEP_CRON: '*/5 * * * *',
+      EARSHOT_CRISIS_CRON: '0 */2 * * * *',
+    });
+    const message = configError({ EARSHOT_SLA_SWEEP_CRON: '61 * * * *', EARSHOT_CRISIS_CRON: 'every minute' });
+    expect(message).toMatch(/EARSHOT_SLA_SWEEP_CRON: expected a cron expression/);
+    expect(message).toMatch(/EARSHOT_CRISIS_CRON: expected a cron expression/);
+  });
+
+  it('accepts IANA time zones and refuses unknown ones, naming the variable', () => {
+    expect(loadConfig({ EARSHOT_DIGEST_TIMEZONE: 'Europe/Berlin' }).EARSHOT_DIGEST_TIMEZONE).toBe('Europe/Berlin');
+    expect(configError({ EARSHOT_DIGEST_TIMEZONE: 'Mars/Olympus_Mons' })).toMatch(
+      /EARSHOT_DIGEST_TIMEZONE: expected an IANA time zone/,
+    );
+  });
 });
+
+function configError(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('loadConfig accepted the environment');
+}

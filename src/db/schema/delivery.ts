@@ -67,5 +67,7 @@ export const replies = pgTable(
     uniqueIndex('replies_idempotency_key').on(t.idempotencyKey),
     index('replies_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
     index('replies_ticket_idx').on(t.ticketId),
+    // X ingestion asks whether a post is one of ours: `external_ids @> '["<id>"]'`.
+    index('replies_external_ids_idx').using('gin', t.externalIds.op('jsonb_path_ops')),
   ],
 );

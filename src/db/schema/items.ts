@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { authors } from './authors.js';
 import { sources } from './sources.js';
 import { tickets } from './tickets.js';
@@ -29,6 +29,10 @@ export const items = pgTable(
     parentExternalId: text('parent_external_id'),
     language: text('language'),
     raw: jsonb('raw').$type<unknown>(),
+    /** Tags the source gave the item (the X rule that matched it); they join the ticket's tags. */
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    /** Imported history: its ticket is stored closed, without a Slack card or an SLA clock. */
+    archived: boolean('archived').notNull().default(false),
     triage: jsonb('triage').$type<Record<string, unknown>>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
@@ -40,5 +44,7 @@ export const items = pgTable(
     index('items_conversation_idx').on(t.sourceId, t.conversationId),
     index('items_unprocessed_idx').on(t.id).where(sql`${t.processedAt} is null`),
     index('items_received_idx').on(t.receivedAt),
+    // Erasing one author (`/earshot forget`) and retention's author check find items by author.
+    index('items_author_idx').on(t.authorId),
   ],
 );

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
@@ -16,7 +17,12 @@ export const jobRuns = pgTable(
     durationMs: integer('duration_ms'),
     error: text('error'),
   },
-  (t) => [primaryKey({ columns: [t.job, t.scheduledFor] })],
+  (t) => [
+    primaryKey({ columns: [t.job, t.scheduledFor] }),
+    // Every claim asks "is a run of this job still going?": only running rows are indexed, so the
+    // answer does not read the job's whole history.
+    index('job_runs_running_idx').on(t.job, t.startedAt).where(sql`${t.status} = 'running'`),
+  ],
 );
 
 /** Leases for work only one replica may do at a time (the X stream); expired leases can be taken over. */

@@ -22,16 +22,20 @@ export const sources = pgTable(
   (t) => [uniqueIndex('sources_name_key').on(sql`lower(${t.name})`)],
 );
 
-/** X filtered-stream monitoring rules, kept here and synced to X on change. */
-export const streamRules = pgTable('stream_rules', {
-  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
-  sourceId: integer('source_id')
-    .notNull()
-    .references(() => sources.id, { onDelete: 'cascade' }),
-  value: text('value').notNull(),
-  tag: text('tag'),
-  /** The id X assigned when the rule was added; null until synced. */
-  externalId: text('external_id'),
-  createdBy: text('created_by').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-});
+/** X filtered-stream monitoring rules, kept here and synced to X on change; one row per (source, query). */
+export const streamRules = pgTable(
+  'stream_rules',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    sourceId: integer('source_id')
+      .notNull()
+      .references(() => sources.id, { onDelete: 'cascade' }),
+    value: text('value').notNull(),
+    tag: text('tag'),
+    /** The id X assigned when the rule was added; null until synced (and always in polling mode). */
+    externalId: text('external_id'),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('stream_rules_source_value_key').on(t.sourceId, t.value)],
+);

@@ -54,10 +54,11 @@ export const tickets = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    // The open queue: unresolved tickets by priority, oldest first.
+    // The open queue exactly as listOpenQueue reads it (same WHERE, same ORDER BY): unclaimed
+    // first, then by priority, oldest first, spam left out. Change one, change the other.
     index('tickets_open_queue_idx')
-      .on(t.priority, t.createdAt)
-      .where(sql`${t.status} in ('new', 'claimed', 'waiting')`),
+      .on(sql`(${t.assignee} is not null)`, t.priority, t.createdAt)
+      .where(sql`${t.status} in ('new', 'claimed', 'waiting') and ${t.spam} = 0`),
     index('tickets_assignee_idx').on(t.assignee, t.status).where(sql`${t.assignee} is not null`),
     index('tickets_created_idx').on(t.createdAt),
     index('tickets_source_created_idx').on(t.sourceId, t.createdAt),

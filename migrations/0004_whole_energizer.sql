@@ -1,0 +1,1 @@
+CREATE INDEX "items_author_idx" ON "items" USING btree ("author_id");

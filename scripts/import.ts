@@ -1,22 +1,31 @@
 /**
- * `npm run import -- <file.jsonl|file.csv> --source <name> [--kind webhook|x]`: loads an export
- * through the ingest pipeline (see src/ingest/import.ts), idempotently, with a progress bar on a
- * terminal and a summary at the end. Items are triaged as they are stored; with `--store-only` they
- * are only stored, and a running Earshot's sweep triages them.
+ * `npm run import -- <file.jsonl|file.csv> --source <name> [--kind webhook|x] [--live] [--archive-days N]`:
+ * loads an export through the ingest pipeline (see src/ingest/import.ts), idempotently, with a
+ * progress bar on a terminal and a summary at the end. By default it imports history: answered or
+ * older items land on closed tickets without Slack cards or SLA clocks; `--live` makes every item a
+ * live ticket. Importing into the live X source (X_SOURCE_NAME) needs `--live`. Items are triaged as
+ * they are stored; with `--store-only` they are only stored, and a running Earshot's sweep triages them.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { MIGRATIONS_FOLDER } from '../src/db/paths.js';
-import { type ImportSummary, importFile } from '../src/ingest/import.js';
+import {
+  DEFAULT_ARCHIVE_DAYS,
+  type ImportMode,
+  type ImportSummary,
+  importFile,
+  importRefusal,
+} from '../src/ingest/import.js';
 import { createIngestPipeline } from '../src/ingest/pipeline.js';
 import { assessWith } from '../src/ingest/triage-adapter.js';
 import { createLogger } from '../src/logger.js';
-import { ensureSource } from '../src/sources/sources.js';
+import { ensureSource, getSourceByName } from '../src/sources/sources.js';
 import { createTriage } from '../src/triage/index.js';
 
-const USAGE = 'Usage: npm run import -- <file.jsonl|file.csv> --source <name> [--kind webhook|x] [--store-only]';
+const USAGE =
+  'Usage: npm run import -- <file.jsonl|file.csv> --source <name> [--kind webhook|x] [--live] [--archive-days N] [--store-only]';
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -25,11 +34,14 @@ async function main(): Promise<number> {
       source: { type: 'string' },
       kind: { type: 'string', default: 'webhook' },
       'store-only': { type: 'boolean' },
+      live: { type: 'boolean' },
+      'archive-days': { type: 'string', default: String(DEFAULT_ARCHIVE_DAYS) },
       help: { type: 'boolean' },
     },
   });
   const path = positionals[0];
-  if (values.help || !path || !values.source) {
+  const sourceName = values.source;
+  if (values.help || !path || !sourceName) {
     console.error(USAGE);
     return values.help ? 0 : 64;
   }
@@ -45,8 +57,28 @@ async function main(): Promise<number> {
     console.error(`--kind must be webhook or x.\n${USAGE}`);
     return 64;
   }
+  const archiveDays = Number(values['archive-days']);
+  if (!Number.isInteger(archiveDays) || archiveDays < 0) {
+    console.error(`--archive-days must be a whole number of days.\n${USAGE}`);
+    return 64;
+  }
+  const live = values.live === true;
+  const mode: ImportMode = live ? { kind: 'live' } : { kind: 'archive', afterDays: archiveDays, now: new Date() };
 
   const config = loadConfig(process.env);
+  const refusal = (existingKind: 'webhook' | 'x' | null) =>
+    importRefusal({
+      sourceName,
+      kind: values.kind as 'webhook' | 'x',
+      existingKind,
+      live,
+      liveXSourceName: config.X_SOURCE_NAME,
+    });
+  const early = refusal(null);
+  if (early) {
+    console.error(early);
+    return 64;
+  }
   const logger = createLogger({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL });
   const database = await openDatabase({
     url: config.DATABASE_URL,
@@ -56,7 +88,12 @@ async function main(): Promise<number> {
   try {
     await database.migrate();
     const { db } = database;
-    const source = await ensureSource(db, { name: values.source, kind: values.kind });
+    const refused = refusal((await getSourceByName(db, sourceName))?.kind ?? null);
+    if (refused) {
+      console.error(refused);
+      return 64;
+    }
+    const source = await ensureSource(db, { name: sourceName, kind: values.kind });
     const assess = values['store-only'] ? null : assessWith(createTriage({ config, logger, db }), db);
     let processed = 0;
     const pipeline = createIngestPipeline({
@@ -75,6 +112,7 @@ async function main(): Promise<number> {
     const summary = await importFile(pipeline, {
       path,
       sourceId: source.id,
+      mode,
       onProgress: bar ? (done, total, s) => bar(done, total, s) : undefined,
     });
     await pipeline.idle();
@@ -82,6 +120,7 @@ async function main(): Promise<number> {
     if (bar) process.stderr.write('\n');
     printSummary(summary, {
       source: source.name,
+      live,
       processed,
       triaged: Boolean(assess),
       seconds: (Date.now() - started) / 1000,
@@ -107,12 +146,15 @@ function progressBar() {
 
 function printSummary(
   s: ImportSummary,
-  info: { source: string; processed: number; triaged: boolean; seconds: number },
+  info: { source: string; live: boolean; processed: number; triaged: boolean; seconds: number },
 ): void {
   const lines = [
     `Imported into source "${info.source}" in ${info.seconds.toFixed(1)} s:`,
     `  records read        ${s.read}`,
     `  new items stored    ${s.stored}`,
+    info.live
+      ? '  as history          none (--live: every item is a live ticket)'
+      : `  as history          ${s.archived} (closed, no Slack card, no SLA clock)`,
     `  already there       ${s.duplicates}`,
     `  skipped (outbound)  ${s.skipped}`,
     `  invalid             ${s.invalid}`,

@@ -116,26 +116,68 @@ function isInbound(value: string | undefined): boolean {
   return /^(true|1|yes)$/i.test((value ?? '').trim());
 }
 
+/**
+ * How an import treats what it loads. `archive` (the default) stores history as history: an item
+ * that was already answered, or is older than `afterDays`, lands on a closed ticket with no Slack
+ * card and no SLA clock; only recent unanswered ones become live tickets. `live` makes every item a
+ * live ticket, as if it had just arrived.
+ */
+export type ImportMode = { kind: 'archive'; afterDays: number; now: Date } | { kind: 'live' };
+
+/** Unanswered items older than this many days are history by default. */
+export const DEFAULT_ARCHIVE_DAYS = 7;
+
+/** Whether an imported item is history: answered already (when the export says), or old. */
+export function isHistory(mode: ImportMode, item: { createdAt: Date; answered: boolean }): boolean {
+  if (mode.kind === 'live') return false;
+  return item.answered || item.createdAt.getTime() < mode.now.getTime() - mode.afterDays * 86_400_000;
+}
+
 /** Turns one dataset row into an inbound item; outbound rows (the brand's own replies) give null. */
 export function supportTweetToInbound(
   sourceId: number,
   row: SupportTweetRow,
   parents: ReadonlyMap<string, string>,
+  mode: ImportMode = { kind: 'live' },
 ): InboundItem | null {
   if (!isInbound(row.inbound)) return null;
   const created = new Date(row.created_at);
   const id = normalizeId(row.tweet_id);
   const parent = normalizeId(row.in_response_to_tweet_id);
+  const createdAt = Number.isNaN(created.getTime()) ? new Date() : created;
   return {
     sourceId,
     externalId: id,
     author: { externalId: row.author_id.trim(), handle: row.author_id.trim() },
     text: row.text,
-    createdAt: Number.isNaN(created.getTime()) ? new Date() : created,
+    createdAt,
     conversationId: conversationRoot(id, parents),
     parentExternalId: parent || null,
     raw: row,
+    archived: isHistory(mode, { createdAt, answered: Boolean(normalizeId(row.response_tweet_id)) }),
   };
+}
+
+/**
+ * Why an import must not run as asked, or null. Importing into the live X source makes tickets
+ * whose replies would be posted to real X posts, so that takes `--live` on purpose; and a name
+ * that already belongs to a source of another kind is refused rather than mixed.
+ */
+export function importRefusal(input: {
+  sourceName: string;
+  kind: 'webhook' | 'x';
+  existingKind: 'webhook' | 'x' | null;
+  live: boolean;
+  liveXSourceName: string;
+}): string | null {
+  if (input.existingKind && input.existingKind !== input.kind) {
+    return `The source "${input.sourceName}" is a ${input.existingKind} source; pass --kind ${input.existingKind} or choose another name.`;
+  }
+  const kind = input.existingKind ?? input.kind;
+  if (kind === 'x' && input.sourceName.toLowerCase() === input.liveXSourceName.toLowerCase() && !input.live) {
+    return `"${input.sourceName}" is the live X source (X_SOURCE_NAME): replies to its tickets are posted on X. Import into another source name, or pass --live if these really are posts to answer.`;
+  }
+  return null;
 }
 
 export interface ImportSummary {
@@ -144,6 +186,8 @@ export interface ImportSummary {
   /** Rows skipped by design (outbound replies in a support-tweets CSV). */
   skipped: number;
   stored: number;
+  /** Of those stored, how many went in as history (closed, no card, no SLA clock). */
+  archived: number;
   duplicates: number;
   invalid: number;
   /** The first few reasons rows were refused, for the summary. */
@@ -163,9 +207,18 @@ const BACKPRESSURE_EVERY = 200;
  */
 export async function importFile(
   pipeline: IngestPipeline,
-  input: { path: string; sourceId: number; onProgress?: ImportProgress },
+  input: { path: string; sourceId: number; mode?: ImportMode; onProgress?: ImportProgress },
 ): Promise<ImportSummary> {
-  const summary: ImportSummary = { read: 0, skipped: 0, stored: 0, duplicates: 0, invalid: 0, errors: [] };
+  const mode = input.mode ?? { kind: 'archive', afterDays: DEFAULT_ARCHIVE_DAYS, now: new Date() };
+  const summary: ImportSummary = {
+    read: 0,
+    skipped: 0,
+    stored: 0,
+    archived: 0,
+    duplicates: 0,
+    invalid: 0,
+    errors: [],
+  };
   const fail = (where: string, reason: string) => {
     summary.invalid += 1;
     if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push(`${where}: ${reason}`);
@@ -174,7 +227,10 @@ export async function importFile(
     try {
       const stored = await pipeline.receive(inbound);
       if (stored.duplicate) summary.duplicates += 1;
-      else summary.stored += 1;
+      else {
+        summary.stored += 1;
+        if (stored.item.archived) summary.archived += 1;
+      }
     } catch (err) {
       if (isAppError(err, 'invalid_input') || isAppError(err, 'payload_too_large')) fail(where, err.message);
       else throw err;
@@ -196,7 +252,7 @@ export async function importFile(
       const where = `row ${summary.read + 1}`;
       if (!row.tweet_id?.trim() || !row.author_id?.trim()) fail(where, 'tweet_id and author_id are required');
       else {
-        const inbound = supportTweetToInbound(input.sourceId, row as unknown as SupportTweetRow, parents);
+        const inbound = supportTweetToInbound(input.sourceId, row as unknown as SupportTweetRow, parents, mode);
         if (inbound) await receive(where, inbound);
         else summary.skipped += 1;
       }
@@ -215,7 +271,13 @@ export async function importFile(
       const parsed = webhookItemSchema.safeParse(value);
       if (!parsed.success) {
         fail(where, parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
-      } else await receive(where, webhookToInbound(input.sourceId, parsed.data, new Date()));
+      } else {
+        const inbound = webhookToInbound(input.sourceId, parsed.data, new Date());
+        await receive(where, {
+          ...inbound,
+          archived: isHistory(mode, { createdAt: inbound.createdAt, answered: false }),
+        });
+      }
     }
     input.onProgress?.(summary.read, total, summary);
   }

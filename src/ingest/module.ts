@@ -1,11 +1,14 @@
 import { AppError } from '../errors.js';
 import type { AppContext, EarshotModule, ModuleFactory } from '../module.js';
+import { metricsOf } from '../observability/metrics.js';
+import { xStreamCheck } from '../observability/readiness.js';
 import { ensureSource } from '../sources/sources.js';
 import { createTriage } from '../triage/index.js';
 import { type AssessFn, createIngestPipeline, type IngestPipeline } from './pipeline.js';
 import { assessWith, type TextAssessor } from './triage-adapter.js';
 import { webhookRoutes } from './webhook.js';
 import { createXAppClient } from './x/client.js';
+import { createXUserAuth } from './x/user-auth.js';
 import { createXIngest, type XIngest } from './x/x-ingest.js';
 
 /** What the `ingest` service offers other modules: the pipeline, and X ingestion when it runs here. */
@@ -46,12 +49,15 @@ export const ingestModule: ModuleFactory = async (ctx): Promise<EarshotModule> =
     groupingWindowMinutes: config.EARSHOT_GROUPING_WINDOW_MINUTES,
     maxTextLength: config.EARSHOT_MAX_TEXT_LENGTH,
     concurrency: config.EARSHOT_INGEST_CONCURRENCY,
+    metrics: metricsOf(ctx.services),
   });
 
   let x: XIngest | null = null;
   const client = config.X_INGEST_MODE === 'off' ? null : createXAppClient(config);
   if (client) {
     const source = await ensureSource(db, { name: config.X_SOURCE_NAME, kind: 'x' });
+    // Without X_ACCOUNT_ID, our account is whoever the reply credentials belong to (users/me).
+    const userAuth = config.X_ACCOUNT_ID ? null : createXUserAuth({ db, config, logger });
     x = createXIngest({
       db,
       logger,
@@ -61,7 +67,10 @@ export const ingestModule: ModuleFactory = async (ctx): Promise<EarshotModule> =
       mode: config.X_INGEST_MODE === 'poll' ? 'poll' : 'stream',
       holder: ctx.instanceId,
       accountId: config.X_ACCOUNT_ID ?? null,
+      ...(userAuth ? { resolveAccountId: () => userAuth.accountId() } : {}),
+      alertChannel: config.EARSHOT_LEADS_CHANNEL,
       timings: { pollIntervalMs: config.X_POLL_INTERVAL_SECONDS * 1000 },
+      metrics: metricsOf(ctx.services),
     });
   }
   const service: IngestService = { pipeline, x };
@@ -70,6 +79,7 @@ export const ingestModule: ModuleFactory = async (ctx): Promise<EarshotModule> =
   return {
     name: 'ingest',
     routes: webhookRoutes({ db, pipeline, logger, maxBytes: config.EARSHOT_WEBHOOK_MAX_BYTES }),
+    readiness: x && config.X_INGEST_MODE === 'stream' ? [xStreamCheck(x)] : [],
     start: async () => {
       pipeline.start();
       await x?.start();

@@ -2,6 +2,8 @@ import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import { authors, items, sources } from '../db/schema/index.js';
 import type { Logger } from '../logger.js';
+import { addLogContext, runWithLogContext } from '../observability/log-context.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Author, Item, Source } from '../tickets/types.js';
 import type { Assessment } from '../triage/types.js';
 import { type ProcessedItem, processItem } from './process-item.js';
@@ -26,6 +28,8 @@ export interface PipelineOptions {
   /** Items younger than this are left to the replica that received them. */
   sweepGraceMs?: number;
   sweepBatch?: number;
+  /** Items ingested by source and outcome, triage time by provider; null records nothing. */
+  metrics?: Metrics | null;
 }
 
 export interface IngestPipeline {
@@ -86,7 +90,23 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
     settleIdle();
   };
 
-  async function handle(itemId: number): Promise<void> {
+  // Each item is its own unit of work in the logs, whichever request or sweep queued it.
+  const handle = (itemId: number): Promise<void> =>
+    runWithLogContext({ itemId }, () => handleItem(itemId), { fresh: true });
+
+  /** Source names for the ingest counter's label, read once per source. */
+  const sourceNames = new Map<number, string>();
+  async function sourceName(sourceId: number): Promise<string> {
+    let name = sourceNames.get(sourceId);
+    if (name === undefined) {
+      const [row] = await db.select({ name: sources.name }).from(sources).where(eq(sources.id, sourceId));
+      name = row?.name ?? String(sourceId);
+      sourceNames.set(sourceId, name);
+    }
+    return name;
+  }
+
+  async function handleItem(itemId: number): Promise<void> {
     try {
       const [row] = await db
         .select({ item: items, author: authors, source: sources })
@@ -95,12 +115,18 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
         .innerJoin(sources, eq(sources.id, items.sourceId))
         .where(eq(items.id, itemId));
       if (!row || row.item.processedAt) return;
+      const triageStarted = performance.now();
       const assessment = await options.assess!(row.item, row.author, row.source);
+      options.metrics?.triageSeconds.observe(
+        { provider: assessment.triage.provider },
+        (performance.now() - triageStarted) / 1000,
+      );
       const result = await processItem(
         db,
         { itemId, assessment },
         { groupingWindowMinutes: options.groupingWindowMinutes },
       );
+      addLogContext({ ticketId: result.ticket.id });
       if (result.outcome !== 'already_processed') {
         log.info({ itemId, ticketId: result.ticket.id, outcome: result.outcome }, 'item processed');
       }
@@ -120,6 +146,10 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
   const pipeline: IngestPipeline = {
     async receive(inbound) {
       const stored = await storeItem(db, inbound, { maxTextLength: options.maxTextLength });
+      if (options.metrics) {
+        const source = await sourceName(inbound.sourceId);
+        options.metrics.itemsIngested.inc({ source, outcome: stored.duplicate ? 'duplicate' : 'new' });
+      }
       if (!stored.item.processedAt) pipeline.enqueue(stored.item.id);
       return stored;
     },

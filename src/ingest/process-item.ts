@@ -1,19 +1,24 @@
 import { and, desc, eq, gte, or, sql } from 'drizzle-orm';
+import { linkTicketToIncidents } from '../crisis/respond.js';
 import type { Database } from '../db/database.js';
-import { items, tickets } from '../db/schema/index.js';
+import { items, ticketEvents, tickets } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
+import { queueAutoAck } from '../replies/auto-ack.js';
 import { computeDueTimes } from '../sla/policy.js';
+import { loadSlaPolicies } from '../sla/settings.js';
 import { chooseTicketForItem, type GroupingCandidate } from '../tickets/grouping.js';
 import { nextStatus } from '../tickets/lifecycle.js';
 import { slaClockPatch } from '../tickets/sla-clock.js';
 import { recordEvent } from '../tickets/timeline.js';
-import type { Actor, Item, Priority, Ticket } from '../tickets/types.js';
+import { type Actor, actorId, type Item, type Priority, type Ticket } from '../tickets/types.js';
+import { queueRoutingNotice } from '../triage/routing-notice.js';
 import type { Assessment } from '../triage/types.js';
 import { type InboundItem, storeItemInTransaction, validateInbound } from './store-item.js';
 
 const INGEST_ACTOR: Actor = { kind: 'system', name: 'ingest' };
 
-export type ProcessOutcome = 'opened' | 'joined' | 'reopened' | 'already_processed';
+/** `archived`: imported history, stored on a closed ticket without a card or SLA clock. */
+export type ProcessOutcome = 'opened' | 'joined' | 'reopened' | 'archived' | 'already_processed';
 
 export interface ProcessedItem {
   outcome: ProcessOutcome;
@@ -81,23 +86,34 @@ async function processItemInTransaction(
     const [ticket] = await tx.select().from(tickets).where(eq(tickets.id, item.ticketId));
     if (ticket) return { outcome: 'already_processed', ticket, item };
   }
-  const conversationKey = item.conversationId ? `earshot:conversation:${item.sourceId}:${item.conversationId}` : null;
+  // An item without a conversation id opens a ticket keyed by its own id (or joins its parent's), so
+  // that is the conversation it locks: a per-item key, never one lock shared by every such item.
+  const conversationKey = `earshot:conversation:${item.sourceId}:${item.conversationId ?? item.parentExternalId ?? item.externalId}`;
   await tx.execute(
     sql`select pg_advisory_xact_lock(hashtext(${`earshot:author:${item.authorId}`})),
-               pg_advisory_xact_lock(hashtext(${conversationKey ?? 'earshot:none'}))`,
+               pg_advisory_xact_lock(hashtext(${conversationKey}))`,
   );
 
   const match = await findConversationTicket(tx, item, options.groupingWindowMinutes);
-  const { outcome, ticket } = match
-    ? await joinTicket(tx, match, item, assessment, now)
-    : { outcome: 'opened' as const, ticket: await openTicket(tx, item, assessment, now) };
+  const { outcome, ticket } = item.archived
+    ? await archiveItem(tx, match, item, assessment)
+    : match
+      ? await joinTicket(tx, match, item, assessment, now)
+      : { outcome: 'opened' as const, ticket: await openTicket(tx, item, assessment, now) };
+  // A declared incident takes in the later tickets of its wave as they arrive.
+  const linked = outcome === 'archived' ? null : await linkTicketToIncidents(tx, ticket, now);
+  if (outcome === 'opened') {
+    // The routing rule's notice and the source's auto-acknowledgement, once per ticket, after its card.
+    await queueRoutingNotice(tx, linked ?? ticket, assessment);
+    await queueAutoAck(tx, linked ?? ticket, item);
+  }
 
   const [processed] = await tx
     .update(items)
     .set({ ticketId: ticket.id, processedAt: now, triage: assessment.triage as unknown as Record<string, unknown> })
     .where(eq(items.id, item.id))
     .returning();
-  return { outcome, ticket, item: processed! };
+  return { outcome, ticket: linked ?? ticket, item: processed! };
 }
 
 async function findConversationTicket(tx: Database, item: Item, windowMinutes: number): Promise<Ticket | null> {
@@ -147,13 +163,13 @@ async function openTicket(tx: Database, item: Item, assessment: Assessment, now:
       sentimentScore: triage.sentimentScore,
       language: triage.language,
       topics: triage.topics,
-      tags: assessment.tags,
+      tags: [...new Set([...assessment.tags, ...item.tags])],
       triage: triageDetails(assessment),
       spam: triage.spam ? 1 : 0,
       channel: assessment.channel,
       lastCustomerMessageAt: item.createdAt,
       // The clock starts when Earshot learns of the item, so a backfilled post is not born breached.
-      ...computeDueTimes(assessment.priority, now),
+      ...computeDueTimes(assessment.priority, now, await loadSlaPolicies(tx)),
       createdAt: now,
       updatedAt: now,
     })
@@ -180,8 +196,9 @@ async function joinTicket(
   assessment: Assessment,
   now: Date,
 ): Promise<{ outcome: 'joined' | 'reopened'; ticket: Ticket }> {
-  const status = nextStatus('customer_message', ticket);
-  const reopened = ticket.status === 'resolved' || ticket.status === 'closed';
+  // A ticket marked as spam keeps the author's further messages but stays closed, out of the queue.
+  const status = ticket.spam ? ticket.status : nextStatus('customer_message', ticket);
+  const reopened = !ticket.spam && (ticket.status === 'resolved' || ticket.status === 'closed');
   const raised = rank(assessment.priority) < rank(ticket.priority);
   const [updated] = await tx
     .update(tickets)
@@ -193,7 +210,7 @@ async function joinTicket(
         item.createdAt > ticket.lastCustomerMessageAt ? item.createdAt : ticket.lastCustomerMessageAt,
       ...(raised ? { priority: assessment.priority, priorityReasons: assessment.priorityReasons } : {}),
       ...(reopened ? { resolvedAt: null, closedAt: null, resolutionSla: 'ok' as const } : {}),
-      tags: [...new Set([...ticket.tags, ...assessment.tags])],
+      tags: [...new Set([...ticket.tags, ...assessment.tags, ...item.tags])],
       version: sql`${tickets.version} + 1`,
       updatedAt: now,
     })
@@ -208,6 +225,68 @@ async function joinTicket(
     details: { itemId: item.id, reason: reopened ? 'the customer wrote again' : undefined },
   });
   return { outcome: reopened ? 'reopened' : 'joined', ticket: updated };
+}
+
+/**
+ * Imported history (`items.archived`): the item opens a ticket that is already closed, dated when
+ * the post was written, with no SLA due times, or quietly joins the ticket it belongs to without
+ * reopening it. Its event is written without an outbox row, so Slack never shows a card for it.
+ */
+async function archiveItem(
+  tx: Database,
+  match: Ticket | null,
+  item: Item,
+  assessment: Assessment,
+): Promise<{ outcome: 'archived'; ticket: Ticket }> {
+  const { triage } = assessment;
+  let ticket: Ticket | undefined;
+  if (match) {
+    [ticket] = await tx
+      .update(tickets)
+      .set({
+        itemCount: sql`${tickets.itemCount} + 1`,
+        lastCustomerMessageAt:
+          item.createdAt > match.lastCustomerMessageAt ? item.createdAt : match.lastCustomerMessageAt,
+        tags: [...new Set([...match.tags, ...assessment.tags, ...item.tags])],
+      })
+      .where(eq(tickets.id, match.id))
+      .returning();
+  } else {
+    [ticket] = await tx
+      .insert(tickets)
+      .values({
+        sourceId: item.sourceId,
+        authorId: item.authorId,
+        conversationId: item.conversationId ?? item.externalId,
+        status: 'closed',
+        priority: assessment.priority,
+        priorityReasons: assessment.priorityReasons,
+        category: triage.category,
+        sentiment: triage.sentiment,
+        sentimentScore: triage.sentimentScore,
+        language: triage.language,
+        topics: triage.topics,
+        tags: [...new Set([...assessment.tags, ...item.tags])],
+        triage: triageDetails(assessment),
+        spam: triage.spam ? 1 : 0,
+        channel: assessment.channel,
+        lastCustomerMessageAt: item.createdAt,
+        resolvedAt: item.createdAt,
+        closedAt: item.createdAt,
+        createdAt: item.createdAt,
+        updatedAt: item.createdAt,
+      })
+      .returning();
+  }
+  if (!ticket) throw new Error('archiving an item returned no ticket');
+  await tx.insert(ticketEvents).values({
+    ticketId: ticket.id,
+    actor: actorId(INGEST_ACTOR),
+    type: match ? 'customer_message' : 'created',
+    after: match ? null : { status: ticket.status, priority: ticket.priority, category: ticket.category },
+    details: { itemId: item.id, archived: true, provider: triage.provider },
+  });
+  return { outcome: 'archived', ticket };
 }
 
 function rank(priority: Priority): number {

@@ -23,6 +23,10 @@ export interface InboundItem {
   parentExternalId?: string | null;
   language?: string | null;
   raw?: unknown;
+  /** Tags the source attaches (the X monitoring rule that matched); they join the ticket's tags. */
+  tags?: readonly string[];
+  /** Imported history: the ticket is stored closed, with no card and no SLA clock. */
+  archived?: boolean;
 }
 
 export interface StoredItem {
@@ -91,6 +95,8 @@ export async function storeItemInTransaction(tx: Database, inbound: InboundItem,
       parentExternalId: inbound.parentExternalId ?? null,
       language: inbound.language ?? null,
       raw: inbound.raw ?? null,
+      tags: [...new Set(inbound.tags ?? [])],
+      archived: inbound.archived ?? false,
       createdAt: inbound.createdAt,
     })
     .onConflictDoNothing({ target: [items.sourceId, items.externalId] })

@@ -13,6 +13,7 @@ export interface TextAssessor {
     context?: {
       author?: { followerCount: number; verified: boolean; vip: boolean; handle?: string | null } | null;
       source?: { name: string; kind: string } | null;
+      tags?: readonly string[];
       previousContacts?: number;
       hints?: { language?: string | null };
     },
@@ -30,6 +31,7 @@ export function assessWith(triage: TextAssessor, db: Database): AssessFn {
         handle: author.handle,
       },
       source: { name: source.name, kind: source.kind },
+      tags: item.tags,
       previousContacts: await countAuthorTickets(db, author.id),
       hints: { language: item.language },
     });

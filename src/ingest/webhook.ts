@@ -5,6 +5,7 @@ import type { Database } from '../db/database.js';
 import { isAppError } from '../errors.js';
 import { BodyTooLargeError, type Route, readBody, sendJson } from '../http/router.js';
 import type { Logger } from '../logger.js';
+import { replyUrlProblem, replyUrlRulesFor } from '../sources/reply-url.js';
 import { getSourceByName } from '../sources/sources.js';
 import type { IngestPipeline } from './pipeline.js';
 import type { InboundItem } from './store-item.js';
@@ -12,7 +13,8 @@ import type { InboundItem } from './store-item.js';
 /**
  * The documented body of `POST /ingest/:source`. Only `id`, `author.id` and `text` are required;
  * `thread_id` groups a conversation, `parent_id` names the message this one answers, and
- * `reply_url` overrides the source's reply endpoint for this conversation.
+ * `reply_url` overrides the source's reply endpoint for this conversation (https, and on the host
+ * of the source's own reply URL when it has one: see `replyUrlProblem`).
  */
 const externalId = () =>
   z
@@ -78,8 +80,9 @@ export interface WebhookRouteOptions {
 /**
  * `POST /ingest/:source`: the signed webhook every non-X channel posts to. The order of checks is
  * the order of trust: unknown source (404), size (413), Standard Webhooks signature and timestamp
- * (401), body (400); only then is anything stored. A resend of a stored id answers 200 with the
- * same result instead of 202.
+ * (401), body (400); only then is anything stored. A resend of a stored id answers 200 instead of
+ * 202 with the same body, `{ status, id, itemId }`: the ticket is made off the request path, so
+ * its id is not part of the answer (it would be missing at 202 and present at a later 200).
  */
 export function webhookRoutes(options: WebhookRouteOptions): Route[] {
   const log = options.logger.child({ component: 'webhook' });
@@ -133,14 +136,18 @@ export function webhookRoutes(options: WebhookRouteOptions): Route[] {
             fields: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
           });
         }
+        const replyUrl = parsed.data.reply_url;
+        const replyProblem = replyUrl ? replyUrlProblem(replyUrl, replyUrlRulesFor(source, true)) : null;
+        if (replyProblem) {
+          return sendJson(res, 400, {
+            error: 'invalid_input',
+            message: 'The body does not match the documented shape.',
+            fields: [{ path: 'reply_url', message: `reply_url ${replyProblem}` }],
+          });
+        }
         try {
           const stored = await options.pipeline.receive(toInboundItem(source.id, parsed.data, new Date()));
-          const result = {
-            status: 'accepted',
-            id: stored.item.externalId,
-            itemId: stored.item.id,
-            ticketId: stored.item.ticketId,
-          };
+          const result = { status: 'accepted', id: stored.item.externalId, itemId: stored.item.id };
           return sendJson(res, stored.duplicate ? 200 : 202, result);
         } catch (err) {
           if (isAppError(err, 'payload_too_large')) {

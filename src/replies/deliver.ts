@@ -3,7 +3,12 @@ import { Webhook } from 'standardwebhooks';
 import { ApiRequestError, ApiResponseError, type TwitterApi } from 'twitter-api-v2';
 import type { Database } from '../db/database.js';
 import { items, replies, sources, tickets } from '../db/schema/index.js';
+import { isAppError } from '../errors.js';
+import type { XUserAuth } from '../ingest/x/user-auth.js';
 import type { Logger } from '../logger.js';
+import { outsideLogContext, runWithLogContext } from '../observability/log-context.js';
+import type { Metrics } from '../observability/metrics.js';
+import { replyUrlProblem, replyUrlRulesFor } from '../sources/reply-url.js';
 import { recordEvent } from '../tickets/timeline.js';
 import type { Actor, Item, Source, Ticket } from '../tickets/types.js';
 import { splitReply, weighX, X_POST_LIMIT } from './split.js';
@@ -34,13 +39,15 @@ export function retryDelay(policy: RetryPolicy, attempt: number): number {
 export interface ReplyDeliveryDeps {
   db: Database;
   logger: Logger;
-  /** The user-context X client (OAuth 1.0a or OAuth 2 user token); null when not configured. */
-  xUserClient: TwitterApi | null;
+  /** The user-context X credentials (OAuth 1.0a, or an OAuth 2.0 user token, refreshed); null when not configured. */
+  xUser: XUserAuth | null;
   retry?: RetryPolicy;
   /** How long a claimed reply stays invisible to other workers while it is being sent. */
   claimMs?: number;
   /** Time allowed for a webhook reply endpoint to answer. */
   webhookTimeoutMs?: number;
+  /** X's 429s on posting; null records nothing. */
+  metrics?: Metrics | null;
 }
 
 /**
@@ -98,13 +105,20 @@ export function classifyXFailure(err: unknown): DeliveryOutcome & { status: 'ret
  * last part X accepted instead of posting it twice.
  */
 async function deliverToX(deps: ReplyDeliveryDeps, reply: Reply, target: Item): Promise<DeliveryOutcome> {
-  const client = deps.xUserClient;
-  if (!client) {
+  const auth = deps.xUser;
+  if (!auth) {
     return {
       status: 'failed',
-      reason: 'X user credentials are not configured (X_API_KEY… or X_OAUTH2_USER_TOKEN).',
+      reason: 'X user credentials are not configured (X_API_KEY…, or X_OAUTH2_CLIENT_ID with X_OAUTH2_REFRESH_TOKEN).',
     };
   }
+  let client: TwitterApi;
+  try {
+    client = await auth.client();
+  } catch (err) {
+    return authFailure(err);
+  }
+  let reauthorized = false;
   let parts = reply.parts;
   const posted = [...reply.externalIds];
   if (posted.length === 0 && parts.some((part) => weighX(part) > X_POST_LIMIT)) {
@@ -122,6 +136,18 @@ async function deliverToX(deps: ReplyDeliveryDeps, reply: Reply, target: Item): 
         .set({ externalIds: [...posted] })
         .where(eq(replies.id, reply.id));
     } catch (err) {
+      // An OAuth 2.0 token X no longer takes: refresh once and post this part again.
+      if (err instanceof ApiResponseError && err.code === 401 && !reauthorized && auth.rejected(client)) {
+        reauthorized = true;
+        try {
+          client = await auth.client();
+        } catch (refreshErr) {
+          return authFailure(refreshErr);
+        }
+        index -= 1;
+        continue;
+      }
+      if (err instanceof ApiResponseError && err.code === 429) deps.metrics?.rateLimited.inc({ service: 'x' });
       const outcome = classifyXFailure(err);
       const where = parts.length > 1 ? ` (part ${index + 1} of ${parts.length})` : '';
       return { ...outcome, reason: `${outcome.reason}${where}` };
@@ -130,12 +156,26 @@ async function deliverToX(deps: ReplyDeliveryDeps, reply: Reply, target: Item): 
   return { status: 'sent', externalIds: posted };
 }
 
-/** Where a webhook source takes replies: the item's own `reply_url`, else the source's `settings.replyUrl`. */
-export function replyEndpoint(source: Source, target: Item | null): string | null {
+/** A failure to get user credentials: a refused refresh is final, trouble reaching X is retried. */
+function authFailure(err: unknown): DeliveryOutcome & { status: 'retry' | 'failed' } {
+  if (isAppError(err)) return { status: err.retryable ? 'retry' : 'failed', reason: err.message };
+  return classifyXFailure(err);
+}
+
+/**
+ * Where a webhook source takes replies: the item's own `reply_url` (checked again here, for items
+ * stored before the intake check), else the source's `settings.replyUrl`.
+ */
+export function replyEndpoint(source: Source, target: Item | null): { url: string } | { problem: string } | null {
   const raw = target?.raw as { reply_url?: unknown } | null | undefined;
-  if (typeof raw?.reply_url === 'string' && raw.reply_url) return raw.reply_url;
+  if (typeof raw?.reply_url === 'string' && raw.reply_url) {
+    const problem = replyUrlProblem(raw.reply_url, replyUrlRulesFor(source, true));
+    return problem ? { problem: `The item's reply_url ${problem}.` } : { url: raw.reply_url };
+  }
   const configured = source.settings?.replyUrl;
-  return typeof configured === 'string' && configured ? configured : null;
+  if (typeof configured !== 'string' || !configured) return null;
+  const problem = replyUrlProblem(configured, replyUrlRulesFor(source, false));
+  return problem ? { problem: `The source's reply URL ${problem}.` } : { url: configured };
 }
 
 /**
@@ -149,8 +189,10 @@ async function deliverToWebhook(
   source: Source,
   target: Item | null,
 ): Promise<DeliveryOutcome> {
-  const url = replyEndpoint(source, target);
-  if (!url) return { status: 'failed', reason: 'This webhook source has no reply endpoint (settings.replyUrl).' };
+  const endpoint = replyEndpoint(source, target);
+  if (!endpoint) return { status: 'failed', reason: 'This webhook source has no reply endpoint (settings.replyUrl).' };
+  if ('problem' in endpoint) return { status: 'failed', reason: endpoint.problem };
+  const { url } = endpoint;
   if (!source.secret) return { status: 'failed', reason: 'This webhook source has no signing secret.' };
   const payload = JSON.stringify({
     type: 'reply',
@@ -178,6 +220,8 @@ async function deliverToWebhook(
         'webhook-signature': new Webhook(source.secret).sign(messageId, at, payload),
       },
       signal: AbortSignal.timeout(deps.webhookTimeoutMs ?? 10_000),
+      // A redirect could lead anywhere (an internal host); the endpoint must answer itself.
+      redirect: 'manual',
     });
   } catch (err) {
     return {
@@ -306,9 +350,9 @@ export function createReplyWorker(deps: ReplyDeliveryDeps & { intervalMs?: numbe
     for (;;) {
       const claimed = await claimDueReplies(deps.db, { limit: deps.batch ?? 10, claimMs: deps.claimMs ?? 120_000 });
       for (const reply of claimed) {
-        await deliverReply(deps, reply).catch((err: unknown) =>
-          log.error({ err, replyId: reply.id }, 'reply delivery crashed; it will be retried'),
-        );
+        await runWithLogContext({ ticketId: reply.ticketId, replyId: reply.id }, () => deliverReply(deps, reply), {
+          fresh: true,
+        }).catch((err: unknown) => log.error({ err, replyId: reply.id }, 'reply delivery crashed; it will be retried'));
       }
       attempted += claimed.length;
       if (claimed.length < (deps.batch ?? 10)) return attempted;
@@ -346,7 +390,8 @@ export function createReplyWorker(deps: ReplyDeliveryDeps & { intervalMs?: numbe
     poke: () => {
       if (stopped) return;
       if (timer) clearTimeout(timer);
-      tick();
+      // Poked from a request: its rounds, and the rounds they schedule, are not that request's.
+      outsideLogContext(tick);
     },
     start: () => {
       stopped = false;

@@ -1,5 +1,6 @@
-import { createXUserClient } from '../ingest/x/client.js';
+import { createXUserAuth } from '../ingest/x/user-auth.js';
 import type { ModuleFactory } from '../module.js';
+import { metricsOf } from '../observability/metrics.js';
 import { createReplyWorker, type ReplyWorker } from './deliver.js';
 
 /**
@@ -10,7 +11,8 @@ export const repliesModule: ModuleFactory = (ctx) => {
   const worker: ReplyWorker = createReplyWorker({
     db: ctx.db,
     logger: ctx.logger,
-    xUserClient: createXUserClient(ctx.config),
+    xUser: createXUserAuth({ db: ctx.db, config: ctx.config, logger: ctx.logger }),
+    metrics: metricsOf(ctx.services),
   });
   ctx.services.set('replies', worker);
   return {

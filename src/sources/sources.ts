@@ -5,6 +5,7 @@ import { sources } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
 import { requirePermission } from '../tickets/permissions.js';
 import type { Actor, Source } from '../tickets/types.js';
+import { replyUrlProblem, replyUrlRulesFor } from './reply-url.js';
 
 const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
@@ -46,6 +47,48 @@ export async function createSource(
   if (!created)
     throw new AppError('conflict', `A source named "${name}" already exists.`, { details: { field: 'name' } });
   return created;
+}
+
+async function requireWebhookSource(db: Database, name: string): Promise<Source> {
+  const source = await getSourceByName(db, name);
+  if (!source)
+    throw new AppError('not_found', `There is no source named "${name}". \`/earshot source list\` shows them.`);
+  if (source.kind !== 'webhook') throw new AppError('invalid_input', `"${source.name}" is not a webhook source.`);
+  return source;
+}
+
+/**
+ * Gives a webhook source a new signing secret (admins). The old one stops working at once, so the
+ * sender must switch; the caller shows the new one once.
+ */
+export async function rotateWebhookSecret(db: Database, actor: Actor, name: string): Promise<Source> {
+  requirePermission(actor, 'source.manage');
+  const source = await requireWebhookSource(db, name);
+  const [updated] = await db
+    .update(sources)
+    .set({ secret: generateWebhookSecret(), updatedAt: sql`now()` })
+    .where(eq(sources.id, source.id))
+    .returning();
+  if (!updated) throw new AppError('not_found', `The source "${name}" is gone.`);
+  return updated;
+}
+
+/** Sets where a webhook source's replies are POSTed (admins), checked as every reply endpoint is. */
+export async function setSourceReplyUrl(db: Database, actor: Actor, name: string, url: string): Promise<Source> {
+  requirePermission(actor, 'source.manage');
+  const source = await requireWebhookSource(db, name);
+  const problem = replyUrlProblem(url, replyUrlRulesFor(source, false));
+  if (problem) throw new AppError('invalid_input', `The reply URL ${problem}.`, { details: { field: 'url' } });
+  const [updated] = await db
+    .update(sources)
+    .set({
+      settings: sql`${sources.settings} || ${JSON.stringify({ replyUrl: url })}::jsonb`,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(sources.id, source.id))
+    .returning();
+  if (!updated) throw new AppError('not_found', `The source "${name}" is gone.`);
+  return updated;
 }
 
 export async function getSourceByName(db: Database, name: string): Promise<Source | null> {

@@ -3,8 +3,11 @@ import type { AddressInfo, Socket } from 'node:net';
 
 /**
  * A local server that speaks X's v2 wire format, for the real twitter-api-v2 client: stream rules,
- * the chunked filtered stream with `\r\n` keep-alives, recent search, mentions, posting, 429s with
- * `x-rate-limit-*` headers and errors in X's problem format. Tests drive it through its methods.
+ * the chunked filtered stream with `\r\n` keep-alives, recent search (7-day window, since_id /
+ * until_id / start_time / end_time, X's refusals), mentions, `users/me`, posting, OAuth 2.0 token
+ * refresh with rotating refresh tokens, tiers without the stream, 429s with `x-rate-limit-*`
+ * headers and errors in X's problem format. Post ids are snowflakes: they encode when a post was
+ * written, as X's do. Tests drive it through its methods.
  */
 
 export interface FakeUser {
@@ -61,6 +64,26 @@ const KNOWN_OPERATORS = new Set([
 
 /** X's rule length limit on the Pro tier. */
 const MAX_RULE_LENGTH = 1024;
+/** Twitter's snowflake epoch (2010-11-04T01:42:54.657Z): an id's top bits count milliseconds from it. */
+const SNOWFLAKE_EPOCH = 1_288_834_974_657n;
+/** Recent search reaches back this far. */
+const SEARCH_WINDOW_MS = 7 * 24 * 3600_000;
+
+/** When a snowflake id was made, as X would say. */
+export function snowflakeTime(id: string): Date {
+  return new Date(Number((BigInt(id) >> 22n) + SNOWFLAKE_EPOCH));
+}
+
+/** The smallest snowflake id made at or after this time. */
+export function snowflakeAt(at: Date): string {
+  return String((BigInt(at.getTime()) - SNOWFLAKE_EPOCH) << 22n);
+}
+
+const INVALID_REQUEST = {
+  title: 'Invalid Request',
+  detail: 'One or more parameters to your request was invalid.',
+  type: 'https://api.twitter.com/2/problems/invalid-request',
+};
 
 export class FakeXServer {
   readonly users = new Map<string, FakeUser>();
@@ -77,14 +100,33 @@ export class FakeXServer {
   rateLimitConnects = 0;
   /** Keep-alives stop while true, with the connection left open: what a stalled stream looks like. */
   silent = false;
+  /**
+   * False models a tier without the filtered stream (Free/Basic): stream and stream-rule calls are
+   * refused with X's 403 `client-not-enrolled` problem; search and mentions still work.
+   */
+  streamAccess = true;
+  /** Recent-search calls answered with these statuses first (one per call), e.g. [429]. */
+  searchFailures: number[] = [];
+  /** Bearer tokens of the app itself (app-only auth): refused where X wants user context. */
+  readonly appTokens = new Set(['test-bearer', 'bearer']);
+  /** The OAuth 2.0 app Earshot refreshes tokens for; a secret makes it a confidential client (Basic auth). */
+  oauth2Client: { clientId: string; clientSecret?: string } = { clientId: 'earshot-client' };
+  /** OAuth 2.0 user access tokens X issued, with when they expire (ms since epoch). */
+  readonly userTokens = new Map<string, number>();
+  /** Refresh tokens X still accepts; each is good for one refresh (X rotates them). */
+  readonly refreshTokens = new Set<string>();
   connectAttempts = 0;
   connects = 0;
 
   private server: Server;
   private sockets = new Set<Socket>();
   private streams = new Set<StreamConnection>();
-  private nextId = 1_900_000_000_000_000_000n;
+  private sequence = 0n;
   private nextRuleId = 1_500_000_000_000_000_000n;
+  private tokenCount = 0;
+  private searchGate: { promise: Promise<void>; release: () => void } | null = null;
+  /** Searches waiting behind `holdSearches()`. */
+  waitingSearches = 0;
   url = '';
 
   constructor(private readonly options: { heartbeatMs?: number } = {}) {
@@ -124,15 +166,20 @@ export class FakeXServer {
     lang?: string;
     /** False keeps it off the open streams, as if X dropped it during a reconnect. */
     stream?: boolean;
+    /** When it was written (default now); its snowflake id encodes this. */
+    at?: Date;
   }): FakePost {
     this.users.set(input.author.id, input.author);
-    const id = String(this.nextId++);
+    const at = input.at ?? new Date();
+    // Milliseconds in the top bits, a running sequence below: unique, and ordered by time.
+    this.sequence = (this.sequence + 1n) & 0x3f_ffffn;
+    const id = String(BigInt(snowflakeAt(at)) | this.sequence);
     const parent = input.replyTo ? this.posts.find((p) => p.id === input.replyTo) : undefined;
     const post: FakePost = {
       id,
       text: input.text,
       author_id: input.author.id,
-      created_at: new Date().toISOString(),
+      created_at: at.toISOString(),
       conversation_id: parent?.conversation_id ?? id,
       lang: input.lang ?? 'en',
       ...(input.replyTo
@@ -143,18 +190,52 @@ export class FakeXServer {
         : {}),
     };
     this.posts.push(post);
-    if (input.stream !== false) {
-      const matching = [...this.rules.values()].filter((rule) => this.matches(rule.value, post));
-      if (matching.length > 0) {
-        const line = JSON.stringify({
-          data: post,
-          includes: { users: [this.userView(post.author_id)] },
-          matching_rules: matching.map((r) => ({ id: r.id, tag: r.tag ?? '' })),
-        });
-        for (const stream of this.streams) stream.res.write(`${line}\r\n`);
-      }
-    }
+    if (input.stream !== false) this.deliverToStreams(post);
     return post;
+  }
+
+  /** Sends a stored post down every open stream whose rules match it (again, if it was sent before). */
+  deliverToStreams(post: FakePost): void {
+    const matching = [...this.rules.values()].filter((rule) => this.matches(rule.value, post));
+    if (matching.length === 0) return;
+    const line = JSON.stringify({
+      data: post,
+      includes: { users: [this.userView(post.author_id)] },
+      matching_rules: matching.map((r) => ({ id: r.id, tag: r.tag ?? '' })),
+    });
+    for (const stream of this.streams) stream.res.write(`${line}\r\n`);
+  }
+
+  /**
+   * Holds every recent-search request until the returned function is called; results are computed
+   * at release, so a post published meanwhile is in them. For forcing stream/backfill overlaps.
+   */
+  holdSearches(): () => void {
+    let release = () => {};
+    const promise = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const gate = { promise, release };
+    this.searchGate = gate;
+    return () => {
+      if (this.searchGate === gate) this.searchGate = null;
+      gate.release();
+    };
+  }
+
+  /** Issues an OAuth 2.0 user token pair, as the authorization-code flow would; returns both. */
+  issueOAuth2Tokens(expiresInSeconds = 7200): { accessToken: string; refreshToken: string } {
+    this.tokenCount += 1;
+    const accessToken = `user-access-${this.tokenCount}`;
+    const refreshToken = `user-refresh-${this.tokenCount}`;
+    this.userTokens.set(accessToken, Date.now() + expiresInSeconds * 1000);
+    this.refreshTokens.add(refreshToken);
+    return { accessToken, refreshToken };
+  }
+
+  /** Every OAuth 2.0 user access token runs out now, as they do two hours after issue. */
+  expireUserTokens(): void {
+    for (const token of this.userTokens.keys()) this.userTokens.set(token, 0);
   }
 
   /** Cuts every open stream connection, as a network failure would. */
@@ -180,7 +261,8 @@ export class FakeXServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x.local');
     const raw = await readAll(req);
-    const body = raw ? safeJson(raw) : undefined;
+    const form = String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+    const body = raw ? (form ? Object.fromEntries(new URLSearchParams(raw)) : safeJson(raw)) : undefined;
     this.requests.push({
       method: req.method ?? 'GET',
       path: url.pathname,
@@ -188,12 +270,16 @@ export class FakeXServer {
       authorization: String(req.headers.authorization ?? ''),
       body,
     });
-    if (!req.headers.authorization) return this.problem(res, 401, 'Unauthorized', 'Unauthorized');
     const route = `${req.method} ${url.pathname}`;
+    // Public OAuth 2.0 clients identify themselves in the body, without an Authorization header.
+    if (route === 'POST /2/oauth2/token') return this.token(req, res, body as Record<string, string> | undefined);
+    if (!req.headers.authorization) return this.problem(res, 401, 'Unauthorized', 'Unauthorized');
+    if (!this.streamAccess && url.pathname.startsWith('/2/tweets/search/stream')) return this.notEnrolled(res);
     if (route === 'GET /2/tweets/search/stream/rules') return this.listRules(res);
     if (route === 'POST /2/tweets/search/stream/rules') return this.updateRules(res, body, url);
     if (route === 'GET /2/tweets/search/stream') return this.openStream(res);
     if (route === 'GET /2/tweets/search/recent') return this.search(res, url);
+    if (route === 'GET /2/users/me') return this.me(req, res);
     const mentions = /^GET \/2\/users\/(\d+)\/mentions$/.exec(route);
     if (mentions) return this.mentions(res, url, mentions[1]!);
     if (route === 'POST /2/tweets') return this.createPost(req, res, body);
@@ -300,11 +386,112 @@ export class FakeXServer {
     if (!this.silent) res.write('\r\n');
   }
 
-  private search(res: ServerResponse, url: URL) {
+  private async search(res: ServerResponse, url: URL) {
+    if (this.searchGate) {
+      this.waitingSearches += 1;
+      await this.searchGate.promise;
+      this.waitingSearches -= 1;
+    }
+    const failure = this.searchFailures.shift();
+    if (failure === 429) return this.tooMany(res);
+    if (failure) return this.problem(res, failure, 'Service Unavailable', 'Service Unavailable');
     const query = url.searchParams.get('query') ?? '';
     const problems = query.length > 512 ? ['query is longer than 512 characters'] : [];
     if (problems.length) return this.problem(res, 400, 'Invalid Request', problems.join('; '));
+    const invalid = this.validate(query).find((detail) => detail.startsWith('Reference to invalid operator'));
+    if (invalid) {
+      return json(res, 400, {
+        errors: [
+          {
+            parameters: { query: [query] },
+            message: `There were errors processing your request: ${invalid} Please refer to complete available operator list at https://developer.twitter.com/en/docs/twitter-api/tweets/search/integrate/build-a-query. (at position 1)`,
+          },
+        ],
+        ...INVALID_REQUEST,
+      });
+    }
+    const refusal = this.windowRefusal(url);
+    if (refusal) return json(res, 400, refusal);
     this.page(res, url, (post) => this.matches(query, post));
+  }
+
+  /** X's answers to a search that reaches outside its 7-day window or mixes ids with times. */
+  private windowRefusal(url: URL): unknown {
+    const windowStart = Date.now() - SEARCH_WINDOW_MS;
+    const minute = new Date(windowStart).toISOString().slice(0, 16);
+    const byId = ['since_id', 'until_id'].filter((p) => url.searchParams.has(p));
+    const byTime = ['start_time', 'end_time'].filter((p) => url.searchParams.has(p));
+    if (byId.length && byTime.length) {
+      return {
+        errors: [
+          {
+            parameters: Object.fromEntries([...byId, ...byTime].map((p) => [p, [url.searchParams.get(p)]])),
+            message: "Invalid use of 'since_id' or 'until_id' in conjunction with 'start_time' or 'end_time'.",
+          },
+        ],
+        ...INVALID_REQUEST,
+      };
+    }
+    const since = url.searchParams.get('since_id');
+    if (since && snowflakeTime(since).getTime() < windowStart) {
+      return {
+        errors: [
+          {
+            parameters: { since_id: [since] },
+            message: `Invalid 'since_id':'${since}'. 'since_id' must be a tweet id created after ${minute}Z. Please use a 'since_id' that is larger than ${snowflakeAt(new Date(windowStart))}`,
+          },
+        ],
+        ...INVALID_REQUEST,
+      };
+    }
+    const start = url.searchParams.get('start_time');
+    if (start && Date.parse(start) < windowStart) {
+      return {
+        errors: [
+          {
+            parameters: { start_time: [start] },
+            message: `Invalid 'start_time':'${start}'. 'start_time' must be on or after ${minute}Z`,
+          },
+        ],
+        ...INVALID_REQUEST,
+      };
+    }
+    return null;
+  }
+
+  private me(req: IncomingMessage, res: ServerResponse) {
+    const auth = String(req.headers.authorization ?? '');
+    const bearer = auth.startsWith('Bearer ') ? auth.slice(7) : null;
+    if (bearer && this.appTokens.has(bearer)) return this.appOnlyForbidden(res);
+    if (bearer && this.userTokens.has(bearer) && this.userTokens.get(bearer)! < Date.now()) {
+      return this.problem(res, 401, 'Unauthorized', 'Unauthorized');
+    }
+    const brand = this.brand();
+    json(res, 200, { data: { id: brand.id, name: brand.name, username: brand.username } });
+  }
+
+  /** POST /2/oauth2/token, grant_type=refresh_token: a new access token and a new refresh token; the old one dies. */
+  private token(req: IncomingMessage, res: ServerResponse, body: Record<string, string> | undefined) {
+    const auth = String(req.headers.authorization ?? '');
+    const { clientId, clientSecret } = this.oauth2Client;
+    const basic = auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString('utf8') : null;
+    const idOk = basic ? basic.split(':')[0] === clientId : body?.client_id === clientId;
+    const secretOk = clientSecret ? basic === `${clientId}:${clientSecret}` : true;
+    if (!idOk || !secretOk) {
+      return json(res, 401, { error: 'unauthorized_client', error_description: 'Missing valid authorization header' });
+    }
+    if (body?.grant_type !== 'refresh_token' || !body.refresh_token || !this.refreshTokens.has(body.refresh_token)) {
+      return json(res, 400, { error: 'invalid_request', error_description: 'Value passed for the token was invalid.' });
+    }
+    this.refreshTokens.delete(body.refresh_token);
+    const issued = this.issueOAuth2Tokens();
+    json(res, 200, {
+      token_type: 'bearer',
+      expires_in: 7200,
+      access_token: issued.accessToken,
+      scope: 'tweet.read tweet.write users.read offline.access',
+      refresh_token: issued.refreshToken,
+    });
   }
 
   private mentions(res: ServerResponse, url: URL, userId: string) {
@@ -314,13 +501,22 @@ export class FakeXServer {
     this.page(res, url, (post) => post.author_id !== userId && post.text.toLowerCase().includes(handle));
   }
 
-  /** Newest first, `since_id` exclusive, `max_results` per page, `next_token`/`pagination_token` to go on. */
+  /**
+   * Newest first, `since_id` and `until_id` exclusive, `start_time` inclusive and `end_time`
+   * exclusive, `max_results` per page, `next_token`/`pagination_token` to go on.
+   */
   private page(res: ServerResponse, url: URL, keep: (post: FakePost) => boolean) {
     const since = url.searchParams.get('since_id');
+    const until = url.searchParams.get('until_id');
+    const startTime = url.searchParams.get('start_time');
+    const endTime = url.searchParams.get('end_time');
     const max = Math.min(100, Number(url.searchParams.get('max_results') ?? 10));
     const token = url.searchParams.get('next_token') ?? url.searchParams.get('pagination_token');
     const all = this.posts
       .filter((p) => (since ? BigInt(p.id) > BigInt(since) : true))
+      .filter((p) => (until ? BigInt(p.id) < BigInt(until) : true))
+      .filter((p) => (startTime ? Date.parse(p.created_at) >= Date.parse(startTime) : true))
+      .filter((p) => (endTime ? Date.parse(p.created_at) < Date.parse(endTime) : true))
       .filter(keep)
       .sort((a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : -1));
     const start = token ? Number(token) : 0;
@@ -339,14 +535,13 @@ export class FakeXServer {
 
   private createPost(req: IncomingMessage, res: ServerResponse, body: unknown) {
     const auth = String(req.headers.authorization ?? '');
-    if (!auth.startsWith('OAuth ') && !auth.startsWith('Bearer ')) {
-      return this.problem(
-        res,
-        403,
-        'Unsupported Authentication',
-        'Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.',
-      );
+    const bearer = auth.startsWith('Bearer ') ? auth.slice(7) : null;
+    if ((!auth.startsWith('OAuth ') && !bearer) || (bearer && this.appTokens.has(bearer))) {
+      return this.appOnlyForbidden(res);
     }
+    const expiresAt = bearer ? this.userTokens.get(bearer) : undefined;
+    if (expiresAt !== undefined && expiresAt < Date.now())
+      return this.problem(res, 401, 'Unauthorized', 'Unauthorized');
     const failure = this.postFailures.shift();
     if (failure === 429) return this.tooMany(res);
     if (failure) return this.problem(res, failure, 'Service Unavailable', 'Service Unavailable');
@@ -370,10 +565,44 @@ export class FakeXServer {
         'You attempted to reply to a Tweet that is deleted or not visible to you.',
       );
     }
-    const brand = this.users.get('42') ?? this.addUser({ id: '42', username: 'acme', name: 'Acme Support' });
-    const post = this.publish({ text, author: brand, ...(parentId ? { replyTo: parentId } : {}) });
+    const post = this.publish({ text, author: this.brand(), ...(parentId ? { replyTo: parentId } : {}) });
     this.authoredByApi.add(post.id);
     json(res, 201, { data: { id: post.id, text: post.text, edit_history_tweet_ids: [post.id] } });
+  }
+
+  /** The account the user-context credentials belong to: @acme, id 42. */
+  brand(): FakeUser {
+    return this.users.get('42') ?? this.addUser({ id: '42', username: 'acme', name: 'Acme Support' });
+  }
+
+  private appOnlyForbidden(res: ServerResponse) {
+    res.writeHead(403, { 'content-type': 'application/problem+json' });
+    res.end(
+      JSON.stringify({
+        title: 'Unsupported Authentication',
+        detail:
+          'Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].',
+        type: 'https://api.twitter.com/2/problems/unsupported-authentication',
+        status: 403,
+      }),
+    );
+  }
+
+  /** What X answers an app whose access level does not include an endpoint (the stream on Free/Basic). */
+  private notEnrolled(res: ServerResponse) {
+    res.writeHead(403, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(
+      JSON.stringify({
+        client_id: '28000000',
+        detail:
+          'When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens from a Twitter developer App that is attached to a Project. You can create a project via the developer portal.',
+        registration_url: 'https://developer.twitter.com/en/docs/projects/overview',
+        title: 'Client Forbidden',
+        required_enrollment: 'Appropriate Level of API Access',
+        reason: 'client-not-enrolled',
+        type: 'https://api.twitter.com/2/problems/client-forbidden',
+      }),
+    );
   }
 
   private tooMany(res: ServerResponse) {

@@ -20,8 +20,8 @@ describeEachDatabase('/earshot source and monitor', (handle) => {
     await x.close();
   });
 
-  const run = (text: string, role: Role) => {
-    const config = loadConfig({ EARSHOT_DATA_DIR: 'memory://', X_BEARER_TOKEN: 'bearer', X_API_URL: x.url });
+  const run = (text: string, role: Role, env: Record<string, string> = {}) => {
+    const config = loadConfig({ EARSHOT_DATA_DIR: 'memory://', X_BEARER_TOKEN: 'bearer', X_API_URL: x.url, ...env });
     return dispatchCommand(
       SUBCOMMANDS,
       {
@@ -63,5 +63,69 @@ describeEachDatabase('/earshot source and monitor', (handle) => {
     await run(`monitor remove ${rule!.id}`, 'lead');
     expect(x.rules.size).toBe(0);
     expect(await listStreamRules(handle().db, source!.id)).toEqual([]);
+  });
+
+  it('prints the full ingest URL when EARSHOT_PUBLIC_URL is set, and never offers the secret to the channel', async () => {
+    const created = await run('source add webhook reviews', 'admin', {
+      EARSHOT_PUBLIC_URL: 'https://earshot.example.com/',
+    });
+    expect(created.text).toContain('`POST https://earshot.example.com/ingest/reviews`');
+    expect(created.responseType).toBe('ephemeral');
+    expect(SUBCOMMANDS.find((s) => s.name === 'source')?.shareable).toBeFalsy();
+  });
+
+  it('rotates a webhook secret for admins, showing the new one once; the old one stops being stored', async () => {
+    const { db } = handle();
+    await run('source add webhook rotating', 'admin');
+    const before = (await getSourceByName(db, 'rotating'))!.secret!;
+    const refused = await run('source rotate-secret rotating', 'lead');
+    expect(refused.text).toContain('admin');
+    expect((await getSourceByName(db, 'rotating'))!.secret).toBe(before);
+    const rotated = await run('source rotate-secret rotating', 'admin');
+    const after = (await getSourceByName(db, 'rotating'))!.secret!;
+    expect(after).not.toBe(before);
+    expect(after).toMatch(/^whsec_/);
+    expect(rotated.text).toContain(after);
+    expect(rotated.responseType).toBe('ephemeral');
+    expect((await run('source list', 'agent')).text).not.toContain(after);
+    // `share` is no request to post it in the channel here: just a word too many.
+    const shared = await run('source rotate-secret rotating share', 'admin');
+    expect(shared.responseType).toBe('ephemeral');
+    expect(shared.text).toContain('Usage');
+    expect((await getSourceByName(db, 'rotating'))!.secret).toBe(after);
+    expect((await run('source rotate-secret nosuch', 'admin')).text).toContain('no source named');
+  });
+
+  it('sets a webhook source’s reply URL, refusing what could reach internal hosts', async () => {
+    const { db } = handle();
+    await run('source add webhook desk', 'admin');
+    const internal = await run('source set desk reply-url http://10.0.0.7/hooks', 'admin');
+    expect(internal.text).toContain('must use https');
+    const loopback = await run('source set desk reply-url http://127.0.0.1:9000/hooks', 'admin');
+    expect(loopback.text).toContain('replyAllowLoopbackHttp');
+    expect((await getSourceByName(db, 'desk'))!.settings.replyUrl).toBeUndefined();
+    const set = await run('source set desk reply-url <https://desk.example.com/earshot>', 'admin');
+    expect(set.text).toContain('https://desk.example.com/earshot');
+    expect((await getSourceByName(db, 'desk'))!.settings.replyUrl).toBe('https://desk.example.com/earshot');
+    expect((await run('source set desk reply-url https://x.example.com/', 'agent')).text).toContain('admin');
+  });
+
+  it('manages rules in polling mode without X’s stream endpoints, which the tier refuses', async () => {
+    x.streamAccess = false;
+    const before = x.requests.filter((r) => r.path.startsWith('/2/tweets/search/stream')).length;
+    const poll = { X_INGEST_MODE: 'poll', X_SOURCE_NAME: 'x-poll' };
+    const added = await run('monitor add "acme app" tag:app', 'lead', poll);
+    expect(added.text).toContain('added');
+    const bad = await run('monitor add refund nosuch:op', 'lead', poll);
+    expect(bad.text).toContain("invalid operator 'nosuch'");
+    const listed = await run('monitor list', 'lead', poll);
+    expect(listed.text).toContain('"acme app"');
+    expect(listed.text).not.toContain('not yet on X');
+    const source = await getSourceByName(handle().db, 'x-poll');
+    const [rule] = await listStreamRules(handle().db, source!.id);
+    await run(`monitor remove ${rule!.id}`, 'lead', poll);
+    expect(await listStreamRules(handle().db, source!.id)).toEqual([]);
+    expect(x.requests.filter((r) => r.path.startsWith('/2/tweets/search/stream')).length).toBe(before);
+    x.streamAccess = true;
   });
 });

@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { sql } from 'drizzle-orm';
 import type { Database } from '../../src/db/database.js';
 import { createIngestPipeline } from '../../src/ingest/pipeline.js';
 import type { BackoffPolicy } from '../../src/ingest/x/backoff.js';
@@ -46,6 +48,9 @@ export function xClients(url: string) {
     X_ACCESS_TOKEN: 'token',
     X_ACCESS_SECRET: 'token-secret',
     X_OAUTH2_USER_TOKEN: undefined,
+    X_OAUTH2_CLIENT_ID: undefined,
+    X_OAUTH2_CLIENT_SECRET: undefined,
+    X_OAUTH2_REFRESH_TOKEN: undefined,
   };
   return { app: createXAppClient(config)!, user: createXUserClient(config)! };
 }
@@ -58,4 +63,41 @@ export async function waitFor(check: () => boolean | Promise<boolean>, message: 
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`timed out waiting: ${message}`);
+}
+
+/** A logger whose JSON lines a test can read: what the code said, at `level` and above. */
+export function capturedLogger(level = 'info') {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, logger: createLogger({ level, destination }) };
+}
+
+/**
+ * Makes the test database refuse to store any item whose text contains a marker, as a full disk
+ * or a failing constraint would: a real trigger on `items`, not a stand-in for our code.
+ */
+export async function installItemRefusal(db: Database) {
+  await db.execute(sql`create table if not exists test_refused_markers (marker text primary key)`);
+  await db.execute(sql`
+    create or replace function test_refuse_item() returns trigger language plpgsql as $$
+    begin
+      if exists (select 1 from test_refused_markers m where position(m.marker in new.text) > 0) then
+        raise exception 'test: the database refuses item %', new.external_id;
+      end if;
+      return new;
+    end $$`);
+  await db.execute(sql`drop trigger if exists test_refuse_item on items`);
+  await db.execute(
+    sql`create trigger test_refuse_item before insert on items for each row execute function test_refuse_item()`,
+  );
+  return {
+    refuse: (marker: string) =>
+      db.execute(sql`insert into test_refused_markers values (${marker}) on conflict do nothing`),
+    allow: (marker: string) => db.execute(sql`delete from test_refused_markers where marker = ${marker}`),
+  };
 }

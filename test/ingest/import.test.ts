@@ -1,8 +1,13 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eq } from 'drizzle-orm';
+import { promisify } from 'node:util';
+import { eq, inArray } from 'drizzle-orm';
 import { expect, it } from 'vitest';
-import { items, tickets } from '../../src/db/schema/index.js';
-import { conversationRoot, importFile, normalizeId } from '../../src/ingest/import.js';
+import { items, outbox, ticketEvents, tickets } from '../../src/db/schema/index.js';
+import { conversationRoot, importFile, importRefusal, isHistory, normalizeId } from '../../src/ingest/import.js';
 import { createSource } from '../../src/sources/sources.js';
 import { describeEachDatabase } from '../helpers/database.js';
 import { testPipeline } from './helpers.js';
@@ -59,6 +64,94 @@ describeEachDatabase('import', (handle) => {
     const rows = await db.select().from(items).where(eq(items.sourceId, source.id));
     expect(new Set(rows.map((r) => r.ticketId)).size).toBe(1);
     await pipeline.stop();
+  });
+
+  it('imports history as closed tickets without cards or SLA clocks; recent unanswered posts and --live stay live', async () => {
+    const { db } = handle();
+    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'history', kind: 'x' });
+    const now = new Date();
+    const recent = new Date(now.getTime() - 3_600_000).toISOString();
+    const file = join(mkdtempSync(join(tmpdir(), 'earshot-import-')), 'mixed.csv');
+    writeFileSync(
+      file,
+      [
+        'tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id',
+        `101,c1,True,${'Tue Oct 31 22:10:47 +0000 2017'},"old and unanswered",,`,
+        `102,c2,True,${recent},"recent but already answered",103,`,
+        `103,brand,False,${recent},"@c2 fixed it",,102`,
+        `104,c3,True,${recent},"recent and still waiting",,`,
+      ].join('\n'),
+    );
+    const pipeline = testPipeline(db);
+    const summary = await importFile(pipeline, {
+      path: file,
+      sourceId: source.id,
+      mode: { kind: 'archive', afterDays: 7, now },
+    });
+    await pipeline.idle();
+    expect(summary).toMatchObject({ stored: 3, archived: 2, skipped: 1 });
+    const rows = await db.select().from(items).where(eq(items.sourceId, source.id));
+    const ticketOf = async (externalId: string) => {
+      const item = rows.find((r) => r.externalId === externalId)!;
+      return (await db.select().from(tickets).where(eq(tickets.id, item.ticketId!)))[0]!;
+    };
+    for (const id of ['101', '102']) {
+      const ticket = await ticketOf(id);
+      expect(ticket).toMatchObject({
+        status: 'closed',
+        firstResponseDueAt: null,
+        resolutionDueAt: null,
+        slackTs: null,
+      });
+      expect(ticket.createdAt.getTime()).toBe(rows.find((r) => r.externalId === id)!.createdAt.getTime());
+      const events = await db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, ticket.id));
+      expect(events.map((e) => e.type)).toEqual(['created']);
+    }
+    const live = await ticketOf('104');
+    expect(live.status).toBe('new');
+    expect(live.firstResponseDueAt).not.toBeNull();
+    const archivedIds = [(await ticketOf('101')).id, (await ticketOf('102')).id];
+    expect(await db.select().from(outbox).where(inArray(outbox.ticketId, archivedIds))).toEqual([]);
+    expect(await db.select().from(outbox).where(eq(outbox.ticketId, live.id))).toHaveLength(1);
+
+    // --live: the same history becomes live tickets (another source, so nothing is a repeat).
+    const liveSource = await createSource(db, { kind: 'system', name: 'test' }, { name: 'history-live', kind: 'x' });
+    const liveSummary = await importFile(pipeline, { path: file, sourceId: liveSource.id, mode: { kind: 'live' } });
+    await pipeline.idle();
+    expect(liveSummary).toMatchObject({ stored: 3, archived: 0 });
+    const liveTickets = await db.select().from(tickets).where(eq(tickets.sourceId, liveSource.id));
+    expect(liveTickets.map((t) => t.status)).toEqual(['new', 'new', 'new']);
+    await pipeline.stop();
+  });
+
+  it('decides history by answer and age, and refuses importing into the live X source without --live', () => {
+    const now = new Date('2026-05-01T00:00:00Z');
+    const archive = { kind: 'archive' as const, afterDays: 7, now };
+    expect(isHistory(archive, { createdAt: new Date('2026-04-30T00:00:00Z'), answered: false })).toBe(false);
+    expect(isHistory(archive, { createdAt: new Date('2026-04-30T00:00:00Z'), answered: true })).toBe(true);
+    expect(isHistory(archive, { createdAt: new Date('2026-04-20T00:00:00Z'), answered: false })).toBe(true);
+    expect(isHistory({ kind: 'live' }, { createdAt: new Date('2020-01-01T00:00:00Z'), answered: true })).toBe(false);
+
+    const ask = (over: Partial<Parameters<typeof importRefusal>[0]>) =>
+      importRefusal({ sourceName: 'x', kind: 'x', existingKind: null, live: false, liveXSourceName: 'x', ...over });
+    expect(ask({})).toContain('--live');
+    expect(ask({ sourceName: 'X' })).toContain('--live');
+    expect(ask({ live: true })).toBeNull();
+    expect(ask({ sourceName: 'twcs-archive' })).toBeNull();
+    // `--kind webhook` does not get around it when the name is the live X source.
+    expect(ask({ kind: 'webhook', existingKind: 'x' })).toContain('--kind x');
+    expect(ask({ kind: 'webhook', existingKind: null })).toBeNull();
+  });
+
+  it('the import command refuses --kind x into the live X source unless --live is given', async () => {
+    const run = promisify(execFile);
+    const result = await run(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/import.ts', fixture('support-tweets.csv'), '--source', 'x', '--kind', 'x'],
+      { env: { ...process.env, EARSHOT_DATA_DIR: 'memory://', DATABASE_URL: '' }, cwd: process.cwd() },
+    ).catch((err: { code: number; stderr: string }) => err);
+    expect((result as { code: number }).code).toBe(64);
+    expect((result as { stderr: string }).stderr).toContain('live X source');
   });
 
   it('follows reply links to the first post and reads float-formatted ids', () => {

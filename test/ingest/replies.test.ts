@@ -4,6 +4,7 @@ import { eq, sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { outbox, replies } from '../../src/db/schema/index.js';
+import { fixedXUserAuth } from '../../src/ingest/x/user-auth.js';
 import { createReplyWorker, type ReplyWorker } from '../../src/replies/deliver.js';
 import { retryReply } from '../../src/replies/retry.js';
 import { splitReply, weighX, X_POST_LIMIT } from '../../src/replies/split.js';
@@ -27,7 +28,7 @@ describeEachDatabase('reply delivery', (handle) => {
   let worker: ReplyWorker;
   let receiver: Server;
   let receiverUrl = '';
-  const received: { headers: Record<string, string>; body: string }[] = [];
+  const received: { url: string; headers: Record<string, string>; body: string }[] = [];
   const receiverAnswers: number[] = [];
 
   beforeAll(async () => {
@@ -38,9 +39,16 @@ describeEachDatabase('reply delivery', (handle) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        received.push({ headers: req.headers as Record<string, string>, body: Buffer.concat(chunks).toString() });
+        received.push({
+          url: req.url ?? '',
+          headers: req.headers as Record<string, string>,
+          body: Buffer.concat(chunks).toString(),
+        });
         const status = receiverAnswers.shift() ?? 200;
-        res.writeHead(status, { 'content-type': 'application/json' });
+        res.writeHead(status, {
+          'content-type': 'application/json',
+          ...(status === 302 ? { location: `${receiverUrl}/redirected` } : {}),
+        });
         res.end(status === 200 ? JSON.stringify({ id: `delivered-${received.length}` }) : '{"error":"nope"}');
       });
     });
@@ -51,12 +59,12 @@ describeEachDatabase('reply delivery', (handle) => {
     hookSource = await createSource(db, system, {
       name: 'helpdesk',
       kind: 'webhook',
-      settings: { replyUrl: receiverUrl },
+      settings: { replyUrl: receiverUrl, replyAllowLoopbackHttp: true },
     });
     worker = createReplyWorker({
       db,
       logger: silentLogger,
-      xUserClient: xClients(x.url).user,
+      xUser: fixedXUserAuth(xClients(x.url).user),
       retry: { baseMs: 1, maxMs: 5, maxAttempts: 5 },
     });
   });
@@ -252,5 +260,61 @@ describeEachDatabase('reply delivery', (handle) => {
     await worker.runOnce();
     expect(await replyRow(refused.reply.id)).toMatchObject({ status: 'failed' });
     expect((await replyRow(refused.reply.id)).lastError).toContain('410');
+  });
+
+  it('refuses to deliver to a stored reply_url off the source’s host, and never follows a redirect', async () => {
+    const { db } = handle();
+    // Stored before the intake check existed: the delivery checks again.
+    const { ticket } = await ingestFixture(
+      db,
+      {
+        sourceId: hookSource.id,
+        externalId: 'ticket-ssrf',
+        author: { externalId: 'c-ssrf' },
+        text: 'Please reply here',
+        createdAt: new Date(),
+        conversationId: 'conv-ssrf',
+        raw: { reply_url: 'http://169.254.169.254/latest/meta-data' },
+      },
+      assessmentFixture(),
+      0,
+    );
+    const { reply } = await recordReply(db, agent, {
+      ticketId: ticket.id,
+      text: 'Hello',
+      parts: ['Hello'],
+      idempotencyKey: 'hook-ssrf-1',
+    });
+    received.length = 0;
+    await worker.runOnce();
+    const row = await replyRow(reply.id);
+    expect(row.status).toBe('failed');
+    expect(row.lastError).toContain('reply_url must use https');
+    expect(received).toHaveLength(0);
+
+    const { ticket: other } = await ingestFixture(
+      db,
+      {
+        sourceId: hookSource.id,
+        externalId: 'ticket-redirect',
+        author: { externalId: 'c-redirect' },
+        text: 'Reply please',
+        createdAt: new Date(),
+        conversationId: 'conv-redirect',
+      },
+      assessmentFixture(),
+      0,
+    );
+    const redirected = await recordReply(db, agent, {
+      ticketId: other.id,
+      text: 'Hi',
+      parts: ['Hi'],
+      idempotencyKey: 'hook-redirect-1',
+    });
+    receiverAnswers.push(302);
+    await worker.runOnce();
+    expect(await replyRow(redirected.reply.id)).toMatchObject({ status: 'failed' });
+    expect((await replyRow(redirected.reply.id)).lastError).toContain('302');
+    expect(received.map((r) => r.url)).toEqual(['/replies']);
   });
 });

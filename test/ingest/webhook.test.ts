@@ -94,12 +94,50 @@ describeEachDatabase('signed webhook ingestion', (handle) => {
   });
 
   it('answers a resend of the same id with 200 and the same result, storing nothing new', async () => {
+    const payload = JSON.stringify(body({ id: 'msg-resend' }));
+    const first = await post('app-feedback', payload, signed(source.secret!, payload));
+    expect(first.status).toBe(202);
+    const accepted = await first.json();
+    // By the resend the item has its ticket; the answer is the same body all the same.
+    await pipeline.idle();
     const before = await counts();
-    const payload = JSON.stringify(body());
     const res = await post('app-feedback', payload, signed(source.secret!, payload));
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'accepted', id: 'msg-1' });
+    expect(await res.json()).toEqual(accepted);
+    expect(accepted).toEqual({ status: 'accepted', id: 'msg-resend', itemId: expect.any(Number) });
     expect(await counts()).toEqual(before);
+  });
+
+  it('refuses a reply_url that could point Earshot at an internal host, storing nothing', async () => {
+    const before = await counts();
+    for (const replyUrl of [
+      'http://169.254.169.254/latest/meta-data',
+      'http://127.0.0.1:5432/',
+      'ftp://files.example.com/x',
+    ]) {
+      const payload = JSON.stringify(body({ id: `ssrf-${before.items}-${replyUrl.length}`, reply_url: replyUrl }));
+      const res = await post('app-feedback', payload, signed(source.secret!, payload));
+      expect(res.status).toBe(400);
+      const answer = (await res.json()) as { fields: { path: string; message: string }[] };
+      expect(answer.fields).toEqual([{ path: 'reply_url', message: expect.stringContaining('https') }]);
+    }
+    expect(await counts()).toEqual(before);
+  });
+
+  it('accepts a reply_url override only on the host of the source’s own reply URL', async () => {
+    const { db } = handle();
+    const helpdesk = await createSource(db, userActor('UADMIN', 'admin'), {
+      name: 'helpdesk-hooks',
+      kind: 'webhook',
+      settings: { replyUrl: 'https://helpdesk.example.com/earshot' },
+    });
+    const elsewhere = JSON.stringify(body({ id: 'hd-1', reply_url: 'https://attacker.example.net/collect' }));
+    const refused = await post('helpdesk-hooks', elsewhere, signed(helpdesk.secret!, elsewhere));
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(await refused.json())).toContain('helpdesk.example.com');
+    const sameHost = JSON.stringify(body({ id: 'hd-2', reply_url: 'https://helpdesk.example.com/tickets/9/replies' }));
+    expect((await post('helpdesk-hooks', sameHost, signed(helpdesk.secret!, sameHost))).status).toBe(202);
+    await pipeline.idle();
   });
 
   it('refuses a forged signature with 401 and stores nothing', async () => {

@@ -4,7 +4,7 @@ import { authors, items, leases, streamRules, tickets } from '../../src/db/schem
 import { isAppError } from '../../src/errors.js';
 import type { IngestPipeline } from '../../src/ingest/pipeline.js';
 import { addStreamRule, listStreamRules, removeStreamRule, syncStreamRules } from '../../src/ingest/x/rules.js';
-import { createXIngest, packQueries, type XIngest } from '../../src/ingest/x/x-ingest.js';
+import { createXIngest, type XIngest } from '../../src/ingest/x/x-ingest.js';
 import { createSource, getSource } from '../../src/sources/sources.js';
 import type { Source } from '../../src/tickets/types.js';
 import { type FakeUser, FakeXServer } from '../fakes/x-server.js';
@@ -71,7 +71,7 @@ describeEachDatabase('X filtered stream', (handle) => {
   it('adds, lists and removes monitoring rules on X, surfacing X’s refusal', async () => {
     const { db } = handle();
     const client = xClients(x.url).app;
-    const rule = await addStreamRule(db, client, lead, {
+    const { rule } = await addStreamRule(db, client, lead, {
       sourceId: source.id,
       value: '@acme -is:retweet',
       tag: 'brand',
@@ -96,15 +96,28 @@ describeEachDatabase('X filtered stream', (handle) => {
     expect(await listStreamRules(db, source.id)).toEqual([]);
   });
 
-  it('syncs X to the rules kept in Postgres', async () => {
+  it('syncs X to the rules kept in Postgres, touching only the rules Earshot created', async () => {
     const { db } = handle();
-    x.rules.set('999', { id: '999', value: 'stale rule' });
+    const client = xClients(x.url).app;
+    // Another deployment sharing the X app has its own rule; ours was removed here while X was down.
+    x.rules.set('999', { id: '999', value: 'another deployment' });
+    const { rule: gone } = await addStreamRule(db, client, lead, { sourceId: source.id, value: 'old product' });
+    const { rule: retag } = await addStreamRule(db, client, lead, { sourceId: source.id, value: 'billing', tag: 'v1' });
+    await db.delete(streamRules).where(eq(streamRules.id, gone.id));
+    await db.update(streamRules).set({ tag: 'v2' }).where(eq(streamRules.id, retag.id));
     await db.insert(streamRules).values({ sourceId: source.id, value: 'outage', createdBy: 'ULEAD' });
-    const result = await syncStreamRules(db, xClients(x.url).app, source.id);
-    expect(result).toEqual({ added: 1, deleted: 1, refused: [] });
-    expect([...x.rules.values()].map((r) => r.value)).toEqual(['outage']);
-    const [row] = await listStreamRules(db, source.id);
-    expect(row?.externalId).toBe([...x.rules.keys()][0]);
+
+    const result = await syncStreamRules(db, client, source.id);
+    expect(result).toEqual({ added: 1, deleted: 1, retagged: 1, refused: [] });
+    expect([...x.rules.values()].map((r) => [r.value, r.tag ?? null]).sort()).toEqual([
+      ['another deployment', null],
+      ['billing', 'v2'],
+      ['outage', null],
+    ]);
+    const rows = await listStreamRules(db, source.id);
+    for (const row of rows) expect(x.rules.get(row.externalId!)?.value).toBe(row.value);
+    // Nothing left to do: a second sync changes nothing.
+    expect(await syncStreamRules(db, client, source.id)).toEqual({ added: 0, deleted: 0, retagged: 0, refused: [] });
   });
 
   it('stores matching posts from the chunked stream, with author facts, and threads replies into the ticket', async () => {
@@ -250,10 +263,5 @@ describeEachDatabase('X filtered stream', (handle) => {
     expect((await getSource(db, source.id))?.cursor).toBe(search.id);
     const mentionCall = x.requests.findLast((r) => r.path === '/2/users/42/mentions');
     expect(mentionCall?.query.since_id).toBe(search.id);
-  });
-
-  it('packs rules into search queries within X’s length limit', () => {
-    expect(packQueries(['a', 'b c', 'x'.repeat(20)], 15)).toEqual(['(a) OR (b c)']);
-    expect(packQueries(['a', 'b'], 512)).toEqual(['(a) OR (b)']);
   });
 });

@@ -14,6 +14,9 @@ export type XCredentials = Pick<
   | 'X_ACCESS_TOKEN'
   | 'X_ACCESS_SECRET'
   | 'X_OAUTH2_USER_TOKEN'
+  | 'X_OAUTH2_CLIENT_ID'
+  | 'X_OAUTH2_CLIENT_SECRET'
+  | 'X_OAUTH2_REFRESH_TOKEN'
 >;
 
 /**
@@ -28,7 +31,8 @@ export function baseUrlPlugin(baseUrl: string): ITwitterApiClientPlugin {
   return { onBeforeRequestConfig: rewrite, onBeforeStreamRequestConfig: rewrite };
 }
 
-function settingsFor(baseUrl: string | undefined) {
+/** twitter-api-v2 client settings for `X_API_URL` (none for X itself). */
+export function clientSettings(baseUrl: string | undefined) {
   if (!baseUrl || baseUrl.replace(/\/+$/, '') === X_DEFAULT_BASE) return {};
   // The library sends through https.request; a plain-HTTP target needs an http.Agent to be accepted.
   const plain = baseUrl.startsWith('http:');
@@ -41,15 +45,16 @@ function settingsFor(baseUrl: string | undefined) {
 /** The app-only client (bearer token) for the filtered stream, its rules, search and mentions; null without a token. */
 export function createXAppClient(config: XCredentials): TwitterApi | null {
   if (!config.X_BEARER_TOKEN) return null;
-  return new TwitterApi(config.X_BEARER_TOKEN, settingsFor(config.X_API_URL));
+  return new TwitterApi(config.X_BEARER_TOKEN, clientSettings(config.X_API_URL));
 }
 
 /**
- * The user-context client that posts replies: OAuth 1.0a with the four `X_API_*`/`X_ACCESS_*`
- * values, or an OAuth 2.0 user token. Null when neither is configured.
+ * A fixed user-context client: OAuth 1.0a with the four `X_API_*`/`X_ACCESS_*` values, or an
+ * OAuth 2.0 user token as given (it expires two hours after X issued it). Null when neither is
+ * configured. Replies use `createXUserAuth`, which also refreshes OAuth 2.0 tokens.
  */
 export function createXUserClient(config: XCredentials): TwitterApi | null {
-  const settings = settingsFor(config.X_API_URL);
+  const settings = clientSettings(config.X_API_URL);
   if (config.X_API_KEY && config.X_API_SECRET && config.X_ACCESS_TOKEN && config.X_ACCESS_SECRET) {
     return new TwitterApi(
       {

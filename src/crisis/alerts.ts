@@ -1,18 +1,27 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import { crisisAlerts, outbox, tickets } from '../db/schema/index.js';
+import type { Metrics } from '../observability/metrics.js';
+import { trendChartUrl } from '../reports/chart-link.js';
 import { buildCrisisAlertCard, type CrisisAlertDetails, type CrisisAlertView, type CrisisStatus } from './card.js';
 import type { CrisisSignal } from './detector.js';
 
 export type CrisisAlertRow = typeof crisisAlerts.$inferSelect;
 
-/** Where alerts go and how long a wave lasts without a new trigger. */
+/** Where alerts go, how they look, and how long a wave lasts without a new trigger. */
 export interface AlertRouting {
   channel: string;
   oncallGroup?: string | null;
   cooldownMinutes: number;
   windowMinutes: number;
+  /** EARSHOT_MASK_PII for the sample posts; on unless false. */
+  maskPii?: boolean;
+  /** Where the trend chart is served from (EARSHOT_PUBLIC_URL) and its signing secret; null: a sparkline. */
+  chart?: { publicUrl: string; secret: string } | null;
 }
+
+/** What the card of an alert needs from its routing. */
+export type CardRouting = Pick<AlertRouting, 'channel' | 'oncallGroup' | 'maskPii' | 'chart'>;
 
 export type AlertPlan = 'create' | 'update' | 'silent' | 'repost' | 'ignore';
 
@@ -89,16 +98,8 @@ export function viewOf(row: CrisisAlertRow): CrisisAlertView {
   };
 }
 
-/**
- * Queues the alert's card: a new message that records its ts on the row, or one pending update of
- * that message (a burst of readings collapses into one chat.update).
- */
-export async function queueAlertCard(
-  tx: Database,
-  row: CrisisAlertRow,
-  routing: Pick<AlertRouting, 'channel' | 'oncallGroup'>,
-  mode: 'post' | 'update',
-): Promise<void> {
+/** The alert's card as it stands: the row, its linked tickets' cards, the routing's mask and chart. */
+async function renderAlertCard(tx: Database, row: CrisisAlertRow, routing: CardRouting) {
   const view = viewOf(row);
   const ids = view.details.ticketIds.slice(0, 15);
   const linked = ids.length
@@ -107,8 +108,33 @@ export async function queueAlertCard(
         .from(tickets)
         .where(inArray(tickets.id, ids))
     : [];
+  const chartUrl =
+    routing.chart && view.details.trend.length > 0
+      ? trendChartUrl(routing.chart.publicUrl, routing.chart.secret, {
+          trend: view.details.trend,
+          stepMinutes: view.details.windowMinutes,
+        })
+      : null;
   // Slack notifies mentions only when a message is posted, so updates keep the mention without re-paging.
-  const card = buildCrisisAlertCard(view, { oncallGroup: routing.oncallGroup, tickets: linked });
+  return buildCrisisAlertCard(view, {
+    oncallGroup: routing.oncallGroup,
+    tickets: linked,
+    maskPii: routing.maskPii ?? true,
+    chartUrl,
+  });
+}
+
+/**
+ * Queues the alert's card: a new message that records its ts on the row, or one pending update of
+ * that message (a burst of readings collapses into one chat.update).
+ */
+export async function queueAlertCard(
+  tx: Database,
+  row: CrisisAlertRow,
+  routing: CardRouting,
+  mode: 'post' | 'update',
+): Promise<void> {
+  const card = await renderAlertCard(tx, row, routing);
   if (mode === 'post') {
     await tx.insert(outbox).values({
       kind: 'message',
@@ -134,6 +160,22 @@ export async function queueAlertCard(
 }
 
 /**
+ * After an alert's details lost something (an erased author's posts): every copy of its card is
+ * brought in line. Delivered outbox rows (their payload is the old card) are dropped, pending ones
+ * get the new card, and a card already in Slack is updated there.
+ */
+export async function rewriteAlertCards(tx: Database, row: CrisisAlertRow, routing: CardRouting): Promise<void> {
+  const card = await renderAlertCard(tx, row, routing);
+  const ofAlert = sql`coalesce(${outbox.payload}->'record', ${outbox.payload}->'updateOf') = ${JSON.stringify({ table: 'crisis_alerts', id: row.id })}::jsonb`;
+  await tx.delete(outbox).where(and(ofAlert, sql`${outbox.status} <> 'pending'`));
+  await tx
+    .update(outbox)
+    .set({ payload: sql`${outbox.payload} || ${JSON.stringify(card)}::jsonb` })
+    .where(and(ofAlert, eq(outbox.status, 'pending')));
+  if (row.slackTs) await queueAlertCard(tx, row, routing, 'update');
+}
+
+/**
  * Turns the detector's signals into alerts: one row per wave (group key), created once and then
  * updated in place. Each signal is one transaction under a per-wave advisory lock.
  */
@@ -142,6 +184,7 @@ export async function recordSignals(
   signals: readonly CrisisSignal[],
   routing: AlertRouting,
   now: Date,
+  metrics?: Metrics | null,
 ): Promise<Record<AlertPlan, number>> {
   const counts: Record<AlertPlan, number> = { create: 0, update: 0, silent: 0, repost: 0, ignore: 0 };
   for (const signal of signals) {
@@ -185,6 +228,8 @@ export async function recordSignals(
       return plan;
     });
     counts[plan] += 1;
+    // A new alert, or one posted again after its cooldown: what paged someone.
+    if (plan === 'create' || plan === 'repost') metrics?.crisisAlerts.inc({ kind: signal.kind });
   }
   return counts;
 }

@@ -1,8 +1,10 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { ticketLink } from '../sla/notifications.js';
+import { maskPii } from '../slack/blocks/format.js';
 import { ACTIONS } from '../slack/ids.js';
 import { escapeMrkdwn, safeMrkdwn, truncate } from '../slack/mrkdwn.js';
 import type { Ticket } from '../tickets/types.js';
+import { findPii } from '../triage/pii.js';
 import { type CrisisKind, sparkline } from './detector.js';
 
 export type CrisisStatus = 'open' | 'acknowledged' | 'incident' | 'snoozed' | 'resolved';
@@ -76,14 +78,24 @@ function safeUrl(url: string | null): string | null {
   return url && /^https?:\/\/[^\s<>|]+$/.test(url) && url.length < 500 ? url : null;
 }
 
+export interface CrisisCardOptions {
+  oncallGroup?: string | null;
+  tickets?: readonly Pick<Ticket, 'id' | 'channel' | 'slackTs'>[];
+  /** EARSHOT_MASK_PII: hide e-mails, phone, order and card numbers in the sample posts (default on). */
+  maskPii?: boolean;
+  /** A signed trend chart image (see trendChartUrl); without one the trend is a sparkline. */
+  chartUrl?: string | null;
+}
+
 /**
  * The crisis alert card: what triggered it, counts against the baseline, top topics and terms, the
- * trend, sample posts (escaped), links to the tickets, the state, and the on-call buttons. A pure
- * function of the alert, its tickets and the on-call group.
+ * trend (a chart image when the app has a public URL, a sparkline otherwise), sample posts (masked
+ * and escaped), links to the tickets, the state, and the on-call buttons. A pure function of the
+ * alert and its options.
  */
 export function buildCrisisAlertCard(
   alert: CrisisAlertView,
-  options: { oncallGroup?: string | null; tickets?: readonly Pick<Ticket, 'id' | 'channel' | 'slackTs'>[] } = {},
+  options: CrisisCardOptions = {},
 ): { text: string; blocks: KnownBlock[] } {
   const d = alert.details;
   const mention = options.oncallGroup ? `<!subteam^${options.oncallGroup}> ` : '';
@@ -120,15 +132,25 @@ export function buildCrisisAlertCard(
     fields.push({ type: 'mrkdwn' as const, text: `*Top terms*\n${terms}` });
   }
   if (fields.length > 0) blocks.push({ type: 'section', fields });
+  const steps = `${d.windowMinutes}-min steps, last ${d.trend.length}`;
+  if (options.chartUrl) {
+    blocks.push({
+      type: 'image',
+      image_url: options.chartUrl,
+      alt_text: `Posts per ${d.windowMinutes} minutes, oldest first: ${d.trend.join(', ')}`.slice(0, 2000),
+    });
+  }
+  const spark = options.chartUrl ? '' : `\`${sparkline(d.trend)}\` `;
   blocks.push({
     type: 'context',
     elements: [
       {
         type: 'mrkdwn',
-        text: `Trend (${d.windowMinutes}-min steps, last ${d.trend.length}): \`${sparkline(d.trend)}\` ${d.trend.join(' · ')} · first seen ${hhmm(alert.firstSeenAt)} · updated ${hhmm(alert.lastSeenAt)}`,
+        text: `Trend (${steps}): ${spark}${d.trend.join(' · ')} · first seen ${hhmm(alert.firstSeenAt)} · updated ${hhmm(alert.lastSeenAt)}`,
       },
     ],
   });
+  const mask = options.maskPii ?? true;
   for (const sample of d.samples.slice(0, 3)) {
     const who = sample.author ? safeMrkdwn(sample.author, 60) : 'someone';
     const url = safeUrl(sample.url);
@@ -138,7 +160,7 @@ export function buildCrisisAlertCard(
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `> ${safeMrkdwn(sample.text.replace(/\s+/g, ' '), 400)}\n_${who}, ${sample.followers.toLocaleString('en-US')} followers, ${escapeMrkdwn(sample.sentiment)}${ticket}${link}_`,
+        text: `> ${safeMrkdwn((mask ? maskPii(sample.text, findPii(sample.text)) : sample.text).replace(/\s+/g, ' '), 400)}\n_${who}, ${sample.followers.toLocaleString('en-US')} followers, ${escapeMrkdwn(sample.sentiment)}${ticket}${link}_`,
       },
     });
   }

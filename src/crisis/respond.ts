@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
 import { type Permission, requirePermission } from '../tickets/permissions.js';
 import { recordEvent } from '../tickets/timeline.js';
 import { type Actor, actorId, OPEN_STATUSES, type Ticket } from '../tickets/types.js';
-import { type AlertRouting, type CrisisAlertRow, queueAlertCard } from './alerts.js';
+import { type CardRouting, type CrisisAlertRow, queueAlertCard } from './alerts.js';
 import type { CrisisAlertDetails } from './card.js';
 
 export type IncidentRow = typeof incidents.$inferSelect;
@@ -19,7 +19,7 @@ export interface IncidentMatch {
 export const SNOOZE_MINUTES = 30;
 const CRISIS_ACTOR: Actor = { kind: 'system', name: 'crisis' };
 
-type Routing = Pick<AlertRouting, 'channel' | 'oncallGroup'>;
+type Routing = CardRouting;
 
 /** Locks an alert, lets `change` decide its new columns, and queues the card update, in one transaction. */
 async function changeAlert<T>(
@@ -185,14 +185,14 @@ async function attach(tx: Database, ticket: Ticket, incidentId: number, actor: A
 /**
  * For ingestion: call with the transaction that opened or updated a ticket. Links it to the newest
  * open incident whose topics it shares (and whose sources include its source), with a timeline
- * event. Returns the incident id, or null when none matches or the ticket already has one.
+ * event. Returns the linked ticket, or null when none matches or the ticket already has one.
  */
 export async function linkTicketToIncidents(
   tx: Database,
   ticket: Ticket,
   now: Date = new Date(),
-): Promise<number | null> {
-  if (ticket.incidentId !== null || ticket.topics.length === 0) return null;
+): Promise<Ticket | null> {
+  if (ticket.incidentId !== null || ticket.topics.length === 0 || ticket.spam !== 0) return null;
   const topics = sql`array[${sql.join(
     ticket.topics.map((t) => sql`${t}`),
     sql`, `,
@@ -211,6 +211,5 @@ export async function linkTicketToIncidents(
     .orderBy(sql`${incidents.createdAt} desc`)
     .limit(1);
   if (!incident) return null;
-  await attach(tx, ticket, incident.id, CRISIS_ACTOR, now);
-  return incident.id;
+  return attach(tx, ticket, incident.id, CRISIS_ACTOR, now);
 }

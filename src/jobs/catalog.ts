@@ -1,14 +1,22 @@
 import type { Config } from '../config.js';
 import { routingFromConfig, runCrisisDetection, thresholdsFromConfig } from '../crisis/job.js';
+import type { Metrics } from '../observability/metrics.js';
+import { queueClosingMessages } from '../privacy/closing.js';
+import { runRetention } from '../privacy/retention.js';
 import { digestJobs } from '../reports/digest.js';
 import { runSlaSweep } from '../sla/sweep.js';
 import type { JobDefinition } from './types.js';
+
+/** Resolved tickets this far back still get their closing message, so the job catches up after an outage. */
+const CLOSING_LOOKBACK_MS = 24 * 60 * 60_000;
+/** 03:30 UTC, away from the digests' usual morning hour. */
+export const RETENTION_SCHEDULE = '30 3 * * *';
 
 /**
  * Every scheduled job of Earshot, as data. Schedules come from config so operators can slow a job
  * down or move the digests without a deploy.
  */
-export function buildJobs(config: Config): JobDefinition[] {
+export function buildJobs(config: Config, metrics: Metrics | null = null): JobDefinition[] {
   const jobs: JobDefinition[] = [
     {
       name: 'sla-sweep',
@@ -20,6 +28,7 @@ export function buildJobs(config: Config): JobDefinition[] {
           onDutyGroups: config.EARSHOT_ON_DUTY_GROUPS,
           escalateOnDutyMinutes: config.EARSHOT_ESCALATE_ON_DUTY_MINUTES,
           escalateLeadsMinutes: config.EARSHOT_ESCALATE_LEADS_MINUTES,
+          metrics,
         }),
     },
     {
@@ -30,9 +39,30 @@ export function buildJobs(config: Config): JobDefinition[] {
           now: scheduledFor,
           thresholds: thresholdsFromConfig(config),
           routing: routingFromConfig(config),
+          metrics,
         }),
     },
     ...digestJobs(config),
+    {
+      // Closing messages go a minute or so after the resolve, so a resolve undone at once sends nothing.
+      name: 'closing-messages',
+      schedule: '* * * * *',
+      run: async ({ db, scheduledFor }) => ({
+        queued: await queueClosingMessages(db, new Date(scheduledFor.getTime() - CLOSING_LOOKBACK_MS)),
+      }),
+    },
+    {
+      // Nightly; always prunes job history, and customer data when EARSHOT_RETENTION_DAYS > 0.
+      name: 'retention',
+      schedule: RETENTION_SCHEDULE,
+      staleAfterMs: 6 * 60 * 60_000,
+      run: async ({ db, scheduledFor }) =>
+        runRetention(db, {
+          now: scheduledFor,
+          days: config.EARSHOT_RETENTION_DAYS,
+          mode: config.EARSHOT_RETENTION_MODE,
+        }),
+    },
   ];
   return jobs;
 }

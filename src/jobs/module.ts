@@ -1,4 +1,5 @@
 import type { ModuleFactory } from '../module.js';
+import { metricsOf } from '../observability/metrics.js';
 import { buildJobs } from './catalog.js';
 import { createJobScheduler, type JobScheduler } from './scheduler.js';
 
@@ -11,7 +12,7 @@ export const jobsModule: ModuleFactory = (ctx) => {
     db: ctx.db,
     logger: ctx.logger,
     runner: ctx.instanceId,
-    jobs: buildJobs(ctx.config),
+    jobs: buildJobs(ctx.config, metricsOf(ctx.services)),
   });
   ctx.services.set('jobs', scheduler);
   return {

@@ -58,8 +58,14 @@ export function createJobScheduler(options: SchedulerOptions): JobScheduler {
         staleAfterMs: job.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
         now: now(),
       });
-      if (claim === 'claimed_elsewhere') return 'claimed_elsewhere';
-      if (claim === 'skipped_overlap') {
+      if (claim.abandoned > 0) {
+        logger.warn(
+          { job: job.name, abandoned: claim.abandoned },
+          'runs of this job never finished (their replica died mid-run); marked abandoned',
+        );
+      }
+      if (claim.result === 'claimed_elsewhere') return 'claimed_elsewhere';
+      if (claim.result === 'skipped_overlap') {
         logger.warn({ job: job.name, scheduledFor }, 'previous run still going on another replica; tick skipped');
         return 'skipped_overlap';
       }
@@ -104,7 +110,8 @@ export function createJobScheduler(options: SchedulerOptions): JobScheduler {
           async (context) => {
             await track(
               tick(job, truncateToSecond(context.date)).catch((err) => {
-                logger.error({ err, job: job.name }, 'could not claim a job tick');
+                // Claiming or recording failed (the database is away): this tick is lost, the next one runs.
+                logger.error({ err, job: job.name }, 'job tick failed outside the job');
                 return 'failed' as const;
               }),
             );

@@ -55,3 +55,45 @@ export function readChartQuery(search: URLSearchParams, secret: string): ChartPa
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
   return params;
 }
+
+/** A crisis alert's trend chart: counts per window of `stepMinutes`, oldest first. */
+export interface TrendChartParams {
+  trend: number[];
+  stepMinutes: number;
+}
+
+const MAX_TREND_POINTS = 96;
+
+function canonicalTrend(p: TrendChartParams): URLSearchParams {
+  const q = new URLSearchParams();
+  q.set('trend', p.trend.join(','));
+  q.set('step', String(p.stepMinutes));
+  return q;
+}
+
+function signTrend(query: string, secret: string): string {
+  return createHmac('sha256', secret).update(`earshot-trend:${query}`).digest('base64url');
+}
+
+/**
+ * A signed URL of a trend chart. The counts travel in the URL (they are all the chart needs), so
+ * every new reading of a wave is a new URL and Slack fetches the image afresh instead of caching it.
+ */
+export function trendChartUrl(publicUrl: string, secret: string, params: TrendChartParams): string {
+  const trend = params.trend.slice(-MAX_TREND_POINTS).map((n) => Math.max(0, Math.round(n)));
+  const q = canonicalTrend({ trend, stepMinutes: params.stepMinutes });
+  q.set('sig', signTrend(q.toString(), secret));
+  return `${publicUrl.replace(/\/$/, '')}${CHART_PATH}?${q.toString()}`;
+}
+
+/** Reads and verifies a trend chart URL's query; null when it is not one, or is tampered with. */
+export function readTrendQuery(search: URLSearchParams, secret: string): TrendChartParams | null {
+  const raw = search.get('trend');
+  const step = Number(search.get('step'));
+  if (raw === null || !/^\d{1,7}(,\d{1,7}){0,95}$/.test(raw) || !Number.isInteger(step) || step <= 0) return null;
+  const params = { trend: raw.split(',').map(Number), stepMinutes: step };
+  const expected = Buffer.from(signTrend(canonicalTrend(params).toString(), secret));
+  const given = Buffer.from(search.get('sig') ?? '');
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
+  return params;
+}

@@ -48,3 +48,31 @@ export function renderVolumeChart(points: readonly TimelinePoint[], size = { wid
   });
   return encodePng(r);
 }
+
+/**
+ * A crisis wave's trend as a PNG: posts per window, oldest to newest, the latest window (the one that
+ * triggered) in red, the peak written on the axis. What the alert card shows as its small chart.
+ */
+export function renderTrendChart(values: readonly number[], size = { width: 480, height: 160 }): Buffer {
+  const { width, height } = size;
+  const r = createRaster(width, height, COLORS.background);
+  const left = 40;
+  const bottom = height - 12;
+  const top = 12;
+  const plotWidth = width - left - 10;
+  const plotHeight = bottom - top;
+  const max = Math.max(1, ...values);
+  for (const fraction of [0.5, 1]) fillRect(r, left, bottom - plotHeight * fraction, plotWidth, 1, COLORS.grid);
+  fillRect(r, left - 1, top, 1, plotHeight + 1, COLORS.axis);
+  fillRect(r, left - 1, bottom, plotWidth + 1, 1, COLORS.axis);
+  drawDigits(r, String(max), 4, top, 2, COLORS.axis);
+  drawDigits(r, '0', 4, bottom - 10, 2, COLORS.axis);
+  const slot = plotWidth / Math.max(1, values.length);
+  const barWidth = Math.max(1, slot * 0.7);
+  values.forEach((value, i) => {
+    const h = (value / max) * plotHeight;
+    const color = i === values.length - 1 ? COLORS.negative : COLORS.neutral;
+    fillRect(r, left + i * slot + (slot - barWidth) / 2, bottom - h, barWidth, h, color);
+  });
+  return encodePng(r);
+}

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lte } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import { tickets } from '../db/schema/index.js';
 import { listAssignedTickets, listOpenQueue } from '../tickets/queries.js';
@@ -10,17 +10,24 @@ export const SLA_WARNING_MINUTES = 30;
 export interface PersonalQueue {
   mine: Ticket[];
   unclaimed: Ticket[];
-  /** Open tickets not yet answered whose first-response due time is near or past, soonest first. */
+  /** Open tickets near or past their first-response or resolution target, soonest first. */
   slaWarnings: Ticket[];
   now: Date;
 }
 
-/** Open tickets without a first response whose due time is before `now + withinMinutes`. */
+/**
+ * Open tickets near or past an SLA target, soonest first: not yet answered and the first response
+ * due before `now + withinMinutes`, or the resolution due by then, or a clock the SLA sweep already
+ * moved to warning (75% of the target) or breached.
+ */
 export async function listSlaWarnings(
   db: Database,
   input: { now: Date; withinMinutes?: number; limit: number },
 ): Promise<Ticket[]> {
   const horizon = new Date(input.now.getTime() + (input.withinMinutes ?? SLA_WARNING_MINUTES) * 60_000);
+  const alerted = ['warning', 'breached'] as const;
+  // The deadline that matters: the first response until someone answered, then the resolution.
+  const due = sql`case when ${tickets.firstResponseAt} is null then ${tickets.firstResponseDueAt} else ${tickets.resolutionDueAt} end`;
   return db
     .select()
     .from(tickets)
@@ -28,11 +35,15 @@ export async function listSlaWarnings(
       and(
         inArray(tickets.status, [...OPEN_STATUSES]),
         eq(tickets.spam, 0),
-        isNull(tickets.firstResponseAt),
-        lte(tickets.firstResponseDueAt, horizon),
+        or(
+          and(isNull(tickets.firstResponseAt), lte(tickets.firstResponseDueAt, horizon)),
+          lte(tickets.resolutionDueAt, horizon),
+          and(isNull(tickets.firstResponseAt), inArray(tickets.firstResponseSla, [...alerted])),
+          inArray(tickets.resolutionSla, [...alerted]),
+        ),
       ),
     )
-    .orderBy(asc(tickets.firstResponseDueAt))
+    .orderBy(sql`${due} asc nulls last`, asc(tickets.id))
     .limit(input.limit);
 }
 

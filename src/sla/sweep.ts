@@ -1,6 +1,7 @@
-import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import { outbox, ticketEvents, tickets } from '../db/schema/index.js';
+import type { Metrics } from '../observability/metrics.js';
 import { queueCardRefresh, recordEvent } from '../tickets/timeline.js';
 import { type Actor, OPEN_STATUSES, PRIORITIES, type Ticket } from '../tickets/types.js';
 import { type ClockReading, nextSlaState, pausesOf, readClocks, type SlaState } from './clock.js';
@@ -21,6 +22,8 @@ export interface SlaSweepOptions {
   escalateLeadsMinutes: number;
   /** Most tickets looked at per pass (the rest wait for the next tick). */
   batchSize?: number;
+  /** Warnings and breaches by clock; null records nothing. */
+  metrics?: Metrics | null;
 }
 
 export interface SlaSweepResult {
@@ -38,13 +41,8 @@ export interface SlaSweepResult {
 export async function runSlaSweep(db: Database, options: SlaSweepOptions): Promise<SlaSweepResult> {
   const policies = await loadSlaPolicies(db);
   const result: SlaSweepResult = { warned: 0, breached: 0, met: 0, escalated: 0 };
-  const candidates = await db
-    .select()
-    .from(tickets)
-    .where(candidateFilter(policies, options.now))
-    .orderBy(asc(tickets.createdAt))
-    .limit(options.batchSize ?? 500);
-  for (const candidate of candidates) {
+  const filter = candidateFilter(policies, options.now);
+  for await (const candidate of pagesOf(db, filter, options.batchSize)) {
     const pending = await planTicket(db, policies, candidate, options.now);
     if (!pending) continue;
     const changes = await db.transaction(async (tx) => {
@@ -53,7 +51,8 @@ export async function runSlaSweep(db: Database, options: SlaSweepOptions): Promi
       const plan = await planTicket(tx, policies, locked, options.now);
       return plan ? applyPlan(tx, locked, plan, options) : [];
     });
-    for (const state of changes) {
+    for (const { clock, state } of changes) {
+      if (state === 'warning' || state === 'breached') options.metrics?.slaAlerts.inc({ target: clock, level: state });
       if (state === 'warning') result.warned += 1;
       else if (state === 'breached') result.breached += 1;
       else if (state === 'met') result.met += 1;
@@ -64,44 +63,74 @@ export async function runSlaSweep(db: Database, options: SlaSweepOptions): Promi
 }
 
 /**
- * Tickets whose clocks may need a move. Business time never runs faster than the wall clock and
- * pauses only slow it, so a ticket younger than 75% of its target (in wall time) cannot need a warning.
+ * Every ticket matching `filter`, read a page at a time in id order: a page of tickets that turn out
+ * to need nothing cannot hold back the tickets after it, however many there are.
+ */
+async function* pagesOf(db: Database, filter: SQL, batchSize = 500): AsyncGenerator<Ticket> {
+  let after = 0;
+  for (;;) {
+    const page = await db
+      .select()
+      .from(tickets)
+      .where(and(gt(tickets.id, after), filter))
+      .orderBy(asc(tickets.id))
+      .limit(batchSize);
+    yield* page;
+    if (page.length < batchSize) return;
+    after = page[page.length - 1]!.id;
+  }
+}
+
+/** `at - minutes`, as a timestamp parameter. */
+function minutesBefore(at: SQL | Date, minutes: number): SQL {
+  const base = at instanceof Date ? sql`${at.toISOString()}::timestamptz` : at;
+  return sql`(${base} - ${minutes * 60} * interval '1 second')`;
+}
+
+/**
+ * Tickets whose clocks need a move now: a clock in `ok` that reached 75% of its target, one in
+ * `warning` that reached 100%, or one that stopped (answered, resolved) and is to be marked met or
+ * breached. A clock already warned is not looked at again until its breach is due, so tickets sitting
+ * in `warning` never crowd out the ones behind them.
+ *
+ * The bounds are in wall time, which business time never outruns: exact for policies around the
+ * clock (the resolution clock net of the recorded pauses), a lower bound within business hours (the
+ * sweep then reads the real clock and may find nothing to do yet).
  */
 function candidateFilter(policies: SlaPolicies, now: Date): SQL {
-  const live = inArray(tickets.firstResponseSla, ['ok', 'warning']);
-  const liveResolution = inArray(tickets.resolutionSla, ['ok', 'warning']);
   const open = and(inArray(tickets.status, [...OPEN_STATUSES]), eq(tickets.spam, 0));
-  const oldEnough = (minutes: (p: (typeof PRIORITIES)[number]) => number) =>
-    or(
-      ...PRIORITIES.map((p) =>
+  const perPriority = PRIORITIES.map((p) => {
+    const policy = policies[p];
+    const aroundTheClock = !policy.businessHours;
+    const firstResponseReached = (fraction: number) =>
+      lte(tickets.createdAt, new Date(now.getTime() - policy.firstResponseMinutes * fraction * 60_000));
+    // While paused the clock stands where it stopped; around the clock, earlier pauses are recorded in seconds.
+    const clockEnd = sql`coalesce(${tickets.slaPausedAt}, ${now.toISOString()}::timestamptz)`;
+    const started = aroundTheClock
+      ? sql`(${tickets.createdAt} + ${tickets.slaPausedSeconds} * interval '1 second')`
+      : sql`${tickets.createdAt}`;
+    const resolutionReached = (fraction: number) =>
+      sql`${started} <= ${minutesBefore(clockEnd, policy.resolutionMinutes * fraction)}`;
+    return and(
+      eq(tickets.priority, p),
+      or(
         and(
-          eq(tickets.priority, p),
-          lte(tickets.createdAt, new Date(now.getTime() - minutes(p) * SLA_WARNING_FRACTION * 60_000)),
+          eq(tickets.firstResponseSla, 'ok'),
+          or(isNotNull(tickets.firstResponseAt), and(open, firstResponseReached(SLA_WARNING_FRACTION))),
         ),
+        and(
+          eq(tickets.firstResponseSla, 'warning'),
+          or(isNotNull(tickets.firstResponseAt), and(open, firstResponseReached(1))),
+        ),
+        and(
+          eq(tickets.resolutionSla, 'ok'),
+          or(isNotNull(tickets.resolvedAt), and(open, resolutionReached(SLA_WARNING_FRACTION))),
+        ),
+        and(eq(tickets.resolutionSla, 'warning'), or(isNotNull(tickets.resolvedAt), and(open, resolutionReached(1)))),
       ),
     );
-  return or(
-    and(
-      live,
-      or(
-        isNotNull(tickets.firstResponseAt),
-        and(
-          open,
-          oldEnough((p) => policies[p].firstResponseMinutes),
-        ),
-      ),
-    ),
-    and(
-      liveResolution,
-      or(
-        isNotNull(tickets.resolvedAt),
-        and(
-          open,
-          oldEnough((p) => policies[p].resolutionMinutes),
-        ),
-      ),
-    ),
-  )!;
+  });
+  return or(...perPriority)!;
 }
 
 interface Plan {
@@ -146,7 +175,12 @@ function sameInstant(a: Date | null, b: Date): boolean {
   return a !== null && Math.abs(a.getTime() - b.getTime()) < 1000;
 }
 
-async function applyPlan(tx: Database, ticket: Ticket, plan: Plan, options: SlaSweepOptions): Promise<SlaState[]> {
+async function applyPlan(
+  tx: Database,
+  ticket: Ticket,
+  plan: Plan,
+  options: SlaSweepOptions,
+): Promise<{ clock: ClockReading['clock']; state: SlaState }[]> {
   const [updated] = await tx
     .update(tickets)
     .set({
@@ -159,11 +193,11 @@ async function applyPlan(tx: Database, ticket: Ticket, plan: Plan, options: SlaS
     .where(eq(tickets.id, ticket.id))
     .returning();
   if (!updated) throw new Error(`ticket ${ticket.id} vanished while locked`);
-  const entered: SlaState[] = [];
+  const entered: { clock: ClockReading['clock']; state: SlaState }[] = [];
   let announced = false;
   for (const change of [plan.firstResponse, plan.resolution]) {
     if (!change) continue;
-    entered.push(change.state);
+    entered.push({ clock: change.reading.clock, state: change.state });
     if (change.state !== 'warning' && change.state !== 'breached') continue;
     const { reading, state } = change;
     const targetMinutes = reading.targetMs / 60_000;
@@ -243,23 +277,22 @@ async function escalateUnclaimed(db: Database, options: SlaSweepOptions): Promis
     { tier: 2, minutes: options.escalateLeadsMinutes },
   ].filter((step) => step.minutes > 0);
   if (steps.length === 0) return 0;
-  const youngest = Math.min(...steps.map((s) => s.minutes));
-  const candidates = await db
-    .select({ id: tickets.id })
-    .from(tickets)
-    .where(
+  // Only tickets due a step they have not had: a ticket at tier 1 waits here until tier 2 is due.
+  const due = or(
+    ...steps.map((step) =>
       and(
-        eq(tickets.status, 'new'),
-        isNull(tickets.assignee),
-        eq(tickets.spam, 0),
-        lt(tickets.escalationTier, 2),
-        lte(tickets.createdAt, new Date(options.now.getTime() - youngest * 60_000)),
+        lt(tickets.escalationTier, step.tier),
+        lte(tickets.createdAt, new Date(options.now.getTime() - step.minutes * 60_000)),
       ),
-    )
-    .orderBy(asc(tickets.createdAt))
-    .limit(options.batchSize ?? 500);
+    ),
+  )!;
+  const candidates = pagesOf(
+    db,
+    and(eq(tickets.status, 'new'), isNull(tickets.assignee), eq(tickets.spam, 0), due)!,
+    options.batchSize,
+  );
   let escalated = 0;
-  for (const { id } of candidates) {
+  for await (const { id } of candidates) {
     const done = await db.transaction(async (tx) => {
       const [ticket] = await tx.select().from(tickets).where(eq(tickets.id, id)).for('update');
       if (ticket?.status !== 'new' || ticket.assignee) return false;

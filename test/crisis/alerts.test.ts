@@ -16,7 +16,7 @@ import { authors, crisisAlerts, incidents, items, outbox, ticketEvents, tickets 
 import { isAppError } from '../../src/errors.js';
 import { ACTIONS } from '../../src/slack/ids.js';
 import { describeEachDatabase } from '../helpers/database.js';
-import { seedSource, userActor } from '../helpers/fixtures.js';
+import { assessmentFixture, inboundFixture, ingestFixture, seedSource, userActor } from '../helpers/fixtures.js';
 
 const MINUTE = 60_000;
 const NOW = new Date('2026-03-10T14:10:00Z');
@@ -170,6 +170,40 @@ describeEachDatabase('crisis alerts from the database', (handle) => {
     expect(quiet).toMatchObject({ silent: 1 });
   });
 
+  it('links items ingested after the declaration to the incident, in the ingest transaction', async () => {
+    const { db } = handle();
+    const [incident] = await db.select().from(incidents).where(eq(incidents.alertId, alertId));
+    const [waveTicket] = await db.select().from(tickets).where(eq(tickets.id, waveTickets[0]!));
+    const later = await ingestFixture(
+      db,
+      inboundFixture(waveTicket!.sourceId, { author: { externalId: 'late-outage' }, text: 'still down for me' }),
+      assessmentFixture({ triage: { topics: ['outage'] } }),
+    );
+    expect(later.outcome).toBe('opened');
+    expect(later.ticket.incidentId).toBe(incident!.id);
+    const [stored] = await db.select().from(tickets).where(eq(tickets.id, later.ticket.id));
+    expect(stored!.incidentId).toBe(incident!.id);
+    const linked = await db
+      .select()
+      .from(ticketEvents)
+      .where(and(eq(ticketEvents.ticketId, later.ticket.id), eq(ticketEvents.type, 'incident_linked')));
+    expect(linked.map((e) => [e.actor, e.details])).toEqual([['system:crisis', { incidentId: incident!.id }]]);
+
+    const unrelated = await ingestFixture(
+      db,
+      inboundFixture(waveTicket!.sourceId, { author: { externalId: 'late-pricing' }, text: 'why so expensive' }),
+      assessmentFixture({ triage: { topics: ['pricing'] } }),
+    );
+    expect(unrelated.ticket.incidentId).toBeNull();
+    const otherSource = await seedSource(db, 'crisis-elsewhere');
+    const elsewhere = await ingestFixture(
+      db,
+      inboundFixture(otherSource.id, { author: { externalId: 'late-other' }, text: 'outage here too' }),
+      assessmentFixture({ triage: { topics: ['outage'] } }),
+    );
+    expect(elsewhere.ticket.incidentId).toBeNull();
+  });
+
   it('resolves the alert and its incident; the wave stays quiet for a cooldown', async () => {
     const { db } = handle();
     await resolveAlert(db, lead, { alertId, routing, now: new Date(NOW.getTime() + 4 * MINUTE) });
@@ -242,5 +276,57 @@ describe('crisis alert card', () => {
       expect(json).toContain(id);
     }
     expect(card.blocks.length).toBeLessThanOrEqual(50);
+  });
+  it('masks personal data in sample posts unless masking is off, and shows the trend as a chart image when given', () => {
+    const view = {
+      id: 9,
+      status: 'open' as const,
+      acknowledgedBy: null,
+      snoozedUntil: null,
+      firstSeenAt: NOW,
+      lastSeenAt: NOW,
+      details: {
+        title: 'Volume spike on x',
+        kinds: ['volume' as const],
+        topic: null,
+        sourceIds: [1],
+        sourceNames: ['x'],
+        count: 12,
+        mean: 2,
+        ratio: 6,
+        z: 5,
+        peakCount: 12,
+        windowMinutes: 15,
+        topTopics: [],
+        topTerms: [],
+        samples: [
+          {
+            text: 'mail me at dana.k@example.com or call +44 20 7946 0958, card 4111 1111 1111 1111',
+            author: '@dana',
+            url: null,
+            followers: 10,
+            sentiment: 'negative',
+            ticketId: null,
+          },
+        ],
+        ticketIds: [],
+        trend: [1, 2, 12],
+      },
+    };
+    const masked = JSON.stringify(buildCrisisAlertCard(view).blocks);
+    expect(masked).not.toContain('dana.k@example.com');
+    expect(masked).not.toContain('7946 0958');
+    expect(masked).not.toContain('4111 1111');
+    expect(masked).toContain('[email]');
+    expect(masked).toContain('`▂▂█`'); // no chart URL: the sparkline stands in
+    expect(masked).not.toContain('"type":"image"');
+    const plain = JSON.stringify(buildCrisisAlertCard(view, { maskPii: false }).blocks);
+    expect(plain).toContain('dana.k@example.com');
+
+    const url = 'https://earshot.example/reports/chart.png?trend=1%2C2%2C12&step=15&sig=abc';
+    const charted = buildCrisisAlertCard(view, { chartUrl: url });
+    const image = charted.blocks.find((b) => b.type === 'image');
+    expect(image).toMatchObject({ image_url: url, alt_text: 'Posts per 15 minutes, oldest first: 1, 2, 12' });
+    expect(JSON.stringify(charted.blocks)).not.toContain('▂▂█');
   });
 });

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { asc, eq, sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
@@ -10,6 +11,18 @@ import { createLogger } from '../../src/logger.js';
 import { describeEachDatabase } from '../helpers/database.js';
 
 const logger = createLogger({ level: 'silent' });
+
+/** Collects the JSON log lines of a logger, so a test can read what the scheduler said. */
+function logSink() {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, logger: createLogger({ level: 'info', destination }) };
+}
 
 describeEachDatabase('job scheduler on one database', (handle) => {
   it('records a run with its outcome and duration, and a failing run with its error', async () => {
@@ -64,6 +77,92 @@ describeEachDatabase('job scheduler on one database', (handle) => {
     await stopped;
     expect(await first).toBe('succeeded');
     expect(runs).toBe(1);
+  });
+  it('closes a run left running by a replica that died as abandoned, and runs the next tick', async () => {
+    const { db } = handle();
+    const now = new Date('2026-02-01T12:00:00Z');
+    const sink = logSink();
+    await db.insert(jobRuns).values({
+      job: 'orphaned-job',
+      scheduledFor: new Date('2026-02-01T11:40:00Z'),
+      runner: 'replica-that-died',
+      status: 'running',
+      startedAt: new Date('2026-02-01T11:40:01Z'),
+    });
+    let runs = 0;
+    const scheduler = createJobScheduler({
+      db,
+      logger: sink.logger,
+      runner: 'r2',
+      now: () => now,
+      jobs: [
+        {
+          name: 'orphaned-job',
+          schedule: '* * * * *',
+          run: async () => {
+            runs += 1;
+          },
+        },
+      ],
+    });
+    expect(await scheduler.runTick('orphaned-job', new Date('2026-02-01T12:00:00Z'))).toBe('succeeded');
+    expect(runs).toBe(1);
+    const rows = await db
+      .select()
+      .from(jobRuns)
+      .where(eq(jobRuns.job, 'orphaned-job'))
+      .orderBy(asc(jobRuns.scheduledFor));
+    expect(rows.map((r) => [r.runner, r.status])).toEqual([
+      ['replica-that-died', 'abandoned'],
+      ['r2', 'succeeded'],
+    ]);
+    expect(rows[0]!.finishedAt).toEqual(now);
+    expect(rows[0]!.error).toContain('taken for dead');
+    expect(sink.lines.some((l) => l.level === 40 && l.job === 'orphaned-job' && l.abandoned === 1)).toBe(true);
+  });
+
+  it('logs a failing run with its error and keeps scheduling it and the other jobs (real node-cron)', async () => {
+    const { db } = handle();
+    const sink = logSink();
+    let good = 0;
+    let bad = 0;
+    const scheduler = createJobScheduler({
+      db,
+      logger: sink.logger,
+      runner: 'r3',
+      jobs: [
+        {
+          name: 'cron-bad',
+          schedule: '* * * * * *',
+          run: async () => {
+            bad += 1;
+            throw new Error(`boom ${bad}`);
+          },
+        },
+        {
+          name: 'cron-good',
+          schedule: '* * * * * *',
+          run: async () => {
+            good += 1;
+          },
+        },
+      ],
+    });
+    scheduler.start();
+    try {
+      for (let i = 0; i < 100 && (bad < 2 || good < 2); i++) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await scheduler.stop();
+    }
+    expect(bad).toBeGreaterThanOrEqual(2);
+    expect(good).toBeGreaterThanOrEqual(2);
+    const failures = sink.lines.filter((l) => l.msg === 'job run failed');
+    expect(failures.length).toBe(bad);
+    expect(failures[0]).toMatchObject({ level: 50, job: 'cron-bad', err: { message: 'boom 1' } });
+    expect(typeof failures[0]!.durationMs).toBe('number');
+    const rows = await db.select().from(jobRuns).where(eq(jobRuns.job, 'cron-bad'));
+    expect(rows.map((r) => r.status)).toEqual(rows.map(() => 'failed'));
+    expect(rows.map((r) => r.error).sort()).toEqual(Array.from({ length: bad }, (_, i) => `boom ${i + 1}`).sort());
   });
 });
 

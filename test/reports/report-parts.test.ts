@@ -4,12 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { outbox, tickets } from '../../src/db/schema/index.js';
 import { buildLeadSummaryBlocks, buildSummaryCsv } from '../../src/reports/blocks.js';
-import { renderVolumeChart } from '../../src/reports/chart.js';
-import { chartUrl, readChartQuery } from '../../src/reports/chart-link.js';
+import { renderTrendChart, renderVolumeChart } from '../../src/reports/chart.js';
+import { chartUrl, readChartQuery, readTrendQuery, trendChartUrl } from '../../src/reports/chart-link.js';
 import { postDigest } from '../../src/reports/digest.js';
 import { parseSummaryArgs, startOfLocalDay } from '../../src/reports/period.js';
 import type { LeadSummary } from '../../src/reports/summarize.js';
-import { runSummary } from '../../src/slack/commands/summary.js';
+import { prepareSummary, runSummary } from '../../src/slack/commands/summary.js';
 import { describeEachDatabase } from '../helpers/database.js';
 import { seedSource } from '../helpers/fixtures.js';
 
@@ -117,6 +117,24 @@ describe('report rendering', () => {
     expect(red).toBe(true);
   });
 
+  it('renders a crisis trend with the triggering window in red, and signs its links', () => {
+    const png = renderTrendChart([1, 2, 1, 9], { width: 200, height: 80 });
+    expect(png.readUInt32BE(16)).toBe(200);
+    const idatAt = png.indexOf('IDAT');
+    const raw = inflateSync(png.subarray(idatAt + 4, idatAt + 4 + png.readUInt32BE(idatAt - 4)));
+    let red = 0;
+    for (let i = 0; i + 3 < raw.length; i++) if (raw[i] === 224 && raw[i + 1] === 30 && raw[i + 2] === 90) red += 1;
+    expect(red).toBeGreaterThan(0);
+    const url = new URL(trendChartUrl('https://e.example', 's3cret', { trend: [1, 2, 1, 9], stepMinutes: 15 }));
+    expect(url.pathname).toBe('/reports/chart.png');
+    expect(readTrendQuery(url.searchParams, 's3cret')).toEqual({ trend: [1, 2, 1, 9], stepMinutes: 15 });
+    expect(readTrendQuery(url.searchParams, 'other')).toBeNull();
+    url.searchParams.set('trend', '1,2,1,90');
+    expect(readTrendQuery(url.searchParams, 's3cret')).toBeNull();
+    url.searchParams.set('trend', 'x');
+    expect(readTrendQuery(url.searchParams, 's3cret')).toBeNull();
+  });
+
   it('signs chart links and refuses tampered ones', () => {
     const url = new URL(
       chartUrl('https://e.example/', 's3cret', {
@@ -157,8 +175,10 @@ describeEachDatabase(
       const reply = await runSummary(db, config, '2026-03-09..2026-03-09 digest-src', NOW);
       expect(reply.text).toContain('2026-03-09 – 2026-03-09 · source digest-src: 1 ticket');
       expect(JSON.stringify(reply.blocks)).toContain('https://earshot.example/reports/chart.png?');
-      const csv = await runSummary(db, config, 'yesterday csv', NOW);
-      expect(JSON.stringify(csv.blocks)).toContain('volume,total,Tickets,1,0');
+      const prepared = await prepareSummary(db, config, 'yesterday digest-src csv', NOW);
+      expect(prepared.csv?.filename).toBe('earshot-summary-2026-03-09_2026-03-09-digest-src.csv');
+      expect(prepared.csv?.content.split('\n')).toContain('volume,total,Tickets,1,0');
+      expect((await prepareSummary(db, config, 'yesterday', NOW)).csv).toBeNull();
       await expect(runSummary(db, config, '1y', NOW)).rejects.toThrow('`today`, `7d` or `30d`');
 
       const options = { channel: 'C0LEADS', timeZone: 'UTC' };

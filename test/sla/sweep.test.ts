@@ -1,12 +1,13 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { outbox, ticketEvents, tickets } from '../../src/db/schema/index.js';
 import { processItem } from '../../src/ingest/process-item.js';
 import { storeItem } from '../../src/ingest/store-item.js';
+import { DEFAULT_SLA_TARGETS } from '../../src/sla/policy.js';
 import { saveSlaPolicies } from '../../src/sla/settings.js';
 import { runSlaSweep, type SlaSweepOptions } from '../../src/sla/sweep.js';
-import { claimTicket, recordReply } from '../../src/tickets/actions.js';
+import { claimTicket, correctTriage, recordReply } from '../../src/tickets/actions.js';
 import { describeEachDatabase } from '../helpers/database.js';
 import { assessmentFixture, inboundFixture, seedSource, userActor } from '../helpers/fixtures.js';
 
@@ -170,5 +171,71 @@ describeEachDatabase('SLA sweep', (handle) => {
     expect(results.reduce((n, r) => n + r.warned, 0)).toBe(1);
     expect(await eventsOf(db, ticket.id, 'sla_warning')).toHaveLength(1);
     expect(await messagesOf(db, ticket.id)).toHaveLength(1);
+  });
+  it('keeps warning newer tickets however many older ones sit in warning (small batches)', async () => {
+    const { db } = handle();
+    const T1 = new Date('2026-04-06T08:00:00Z');
+    const at = (m: number) => new Date(T1.getTime() + m * 60_000);
+    // Flush what earlier tests left behind, so the sweeps below see only this test's tickets move.
+    await runSlaSweep(db, { ...base, now: at(0) });
+    const older = [];
+    for (let i = 0; i < 5; i += 1) older.push(await openTicket(db, 'P2', at(0))); // 4 h: warning at 3 h
+    // Five tickets to warn, two per page: one sweep warns them all.
+    expect((await runSlaSweep(db, { ...base, now: at(180), batchSize: 2 })).warned).toBe(5);
+    const newer = await openTicket(db, 'P2', at(50));
+    // At 3 h 50 min the older five sit in warning (their breach is at 4 h); the newer one is due its warning.
+    const result = await runSlaSweep(db, { ...base, now: at(230), batchSize: 2 });
+    expect(result.warned).toBe(1);
+    const rows = await db
+      .select()
+      .from(tickets)
+      .where(inArray(tickets.id, [...older.map((t) => t.id), newer.id]));
+    expect(rows.map((r) => r.firstResponseSla)).toEqual(rows.map(() => 'warning'));
+    expect(await eventsOf(db, newer.id, 'sla_warning')).toHaveLength(1);
+  });
+
+  it('keeps escalating newer unclaimed tickets while older ones wait at tier 1 (small batches)', async () => {
+    const { db } = handle();
+    const T2 = new Date('2026-04-13T08:00:00Z');
+    const at = (m: number) => new Date(T2.getTime() + m * 60_000);
+    const chain = { ...base, escalateOnDutyMinutes: 30, escalateLeadsMinutes: 120, batchSize: 2 };
+    await runSlaSweep(db, { ...chain, batchSize: 500, now: at(0) });
+    const older = [];
+    for (let i = 0; i < 4; i += 1) older.push(await openTicket(db, 'P4', at(0)));
+    expect((await runSlaSweep(db, { ...chain, now: at(31) })).escalated).toBe(4);
+    const newer = await openTicket(db, 'P4', at(60));
+    expect((await runSlaSweep(db, { ...chain, now: at(91) })).escalated).toBe(1);
+    const rows = await db
+      .select()
+      .from(tickets)
+      .where(inArray(tickets.id, [...older.map((t) => t.id), newer.id]));
+    expect(rows.map((r) => r.escalationTier)).toEqual(rows.map(() => 1));
+  });
+
+  it('gives new tickets and corrected priorities the stored policy, not the defaults', async () => {
+    const { db } = handle();
+    await saveSlaPolicies(
+      db,
+      {
+        P1: { firstResponseMinutes: 20, resolutionMinutes: 120 },
+        P2: { firstResponseMinutes: 30, resolutionMinutes: 300 },
+      },
+      'U0ADMIN',
+    );
+    try {
+      const opened = new Date('2026-04-20T09:00:00Z');
+      const ticket = await openTicket(db, 'P2', opened);
+      expect(ticket.firstResponseDueAt).toEqual(new Date(opened.getTime() + 30 * 60_000));
+      expect(ticket.resolutionDueAt).toEqual(new Date(opened.getTime() + 300 * 60_000));
+      const { ticket: corrected } = await correctTriage(db, userActor('U0AGENT'), {
+        ticketId: ticket.id,
+        correction: { priority: 'P1' },
+        now: new Date(opened.getTime() + 5 * 60_000),
+      });
+      expect(corrected.firstResponseDueAt).toEqual(new Date(opened.getTime() + 20 * 60_000));
+      expect(corrected.resolutionDueAt).toEqual(new Date(opened.getTime() + 120 * 60_000));
+    } finally {
+      await saveSlaPolicies(db, { P1: DEFAULT_SLA_TARGETS.P1, P2: DEFAULT_SLA_TARGETS.P2 }, 'U0ADMIN');
+    }
   });
 });

@@ -36,19 +36,19 @@ export function createMetrics() {
     }),
     rateLimited: new Counter({
       name: 'earshot_rate_limited_total',
-      help: 'Calls answered with a rate limit, by service (slack, x, openai).',
+      help: 'Calls answered with a rate limit (HTTP 429), by service (slack, x).',
       labelNames: ['service'] as const,
       registers: [registry],
     }),
     streamReconnects: new Counter({
       name: 'earshot_x_stream_reconnects_total',
-      help: 'Reconnections of the X filtered stream, by reason.',
+      help: 'Reconnections of the X filtered stream, by reason (disconnected, keepalive_timeout, network, http, rate_limit).',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
     slaAlerts: new Counter({
       name: 'earshot_sla_alerts_total',
-      help: 'SLA warnings and breaches raised, by target and level.',
+      help: 'SLA warnings and breaches raised, by target (first_response, resolution) and level (warning, breached).',
       labelNames: ['target', 'level'] as const,
       registers: [registry],
     }),
@@ -63,3 +63,8 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The `metrics` service, or null when the app runs without the observability module (tests of one part). */
+export function metricsOf(services: ReadonlyMap<string, unknown> | undefined): Metrics | null {
+  return (services?.get('metrics') as Metrics | undefined) ?? null;
+}

@@ -1,14 +1,20 @@
 import { count, eq } from 'drizzle-orm';
+import { MIGRATIONS_FOLDER } from '../db/paths.js';
 import { outbox } from '../db/schema/index.js';
 import type { ModuleFactory } from '../module.js';
 import { createMetrics } from './metrics.js';
+import { migrationsCheck } from './readiness.js';
 
-/** `GET /metrics` in Prometheus text format; registers the `metrics` service for other modules. */
+/**
+ * `GET /metrics` in Prometheus text format, and the `migrations` readiness check; registers the
+ * `metrics` service, which the modules after it record into. List it first in src/modules.ts.
+ */
 export const observabilityModule: ModuleFactory = (ctx) => {
   const metrics = createMetrics();
   ctx.services.set('metrics', metrics);
   return {
     name: 'observability',
+    readiness: [migrationsCheck(ctx.db, MIGRATIONS_FOLDER)],
     routes: [
       {
         method: 'GET',

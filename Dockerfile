@@ -17,5 +17,8 @@ COPY manifests ./manifests
 RUN mkdir -p /var/lib/earshot && chown node:node /var/lib/earshot
 USER node
 EXPOSE 3000
+# Without SLACK_BOT_TOKEN this runs sandbox mode, listening on loopback inside the container only (its
+# page lets anyone act as anyone). To evaluate it from the host:
+#   docker run -e EARSHOT_SANDBOX_HOST=0.0.0.0 -p 127.0.0.1:3000:3000 earshot
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["node", "--import", "tsx", "src/main.ts"]

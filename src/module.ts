@@ -13,10 +13,17 @@ export interface AppContext {
   db: Database;
   /** Identifies this process among replicas (job runs, leases). */
   instanceId: string;
-  /** The app's own base URL once the HTTP server listens (http://127.0.0.1:PORT). */
+  /** The app's own base URL (http://127.0.0.1:PORT): the server listens before the modules are built. */
   baseUrl: () => string;
   /** Services modules expose to each other by name, filled in module order (see src/modules.ts). */
   services: Map<string, unknown>;
+  /** Set when Earshot runs against its local Slack sandbox (no SLACK_BOT_TOKEN); null with a real workspace. */
+  sandbox: SandboxRun | null;
+}
+
+/** How this sandbox run goes: the demo feed's pace (posts per natural interval × speed), or no demo. */
+export interface SandboxRun {
+  demo: { speed: number } | null;
 }
 
 /**

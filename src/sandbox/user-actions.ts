@@ -16,6 +16,8 @@ import type { SlackWorkspace } from './slack-api/workspace.js';
 
 /** Slack's ack deadline: past it, Slack shows the person an error even if the app answers later. */
 const ACK_DEADLINE_MS = 3000;
+/** Deliveries remembered, newest last: enough for tests and the page, bounded for a long-running sandbox. */
+export const KEPT_DELIVERIES = 1000;
 
 /** How a request reached the app and what it answered. */
 export interface AppDelivery {
@@ -51,7 +53,7 @@ export interface AppLinkOptions {
 
 /**
  * Sends signed requests to the app's `/slack/events`, as Slack's servers do, and remembers each
- * delivery and the app's answer.
+ * delivery and the app's answer (the latest KEPT_DELIVERIES).
  */
 export class AppLink {
   readonly deliveries: AppDelivery[] = [];
@@ -138,6 +140,7 @@ export class AppLink {
       };
     }
     this.deliveries.push(delivery);
+    if (this.deliveries.length > KEPT_DELIVERIES) this.deliveries.splice(0, this.deliveries.length - KEPT_DELIVERIES);
     return delivery;
   }
 }

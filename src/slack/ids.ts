@@ -22,8 +22,11 @@ export const ACTIONS = {
   // Modal elements that dispatch actions while the modal is open
   templatePicked: 'reply_template_picked',
   replyTextChanged: 'reply_text_changed',
-  // Burst digest card
+  /** The card's "Full text" button, shown when the customer's text was truncated. */
+  fullText: 'ticket_full_text',
+  // Burst digest card, and the digest modal's paging buttons
   openDigest: 'digest_open',
+  digestPage: 'digest_page',
   // Crisis alert card
   crisisAcknowledge: 'crisis_acknowledge',
   crisisIncident: 'crisis_incident',
@@ -73,6 +76,27 @@ export const BLOCKS = {
   incidentTitle: 'incident_title',
   /** Escalate modal: the optional user group to page (beside the channel in escalateNotify). */
   escalateNotifyGroup: 'escalate_notify_group',
+} as const;
+
+/** `block_id`s of message and modal blocks that are not inputs. */
+export const BLOCK_IDS = {
+  /** Prefix of a card's actions block; the ticket id follows (`ticket_actions:42`), for the overflow menu. */
+  ticketActionsPrefix: 'ticket_actions:',
+  /** The Reply modal's note saying where a pre-filled reply came from. */
+  replySuggestion: 'reply_suggestion',
+  /** The digest modal's paging buttons. */
+  digestPaging: 'digest_paging',
+} as const;
+
+/**
+ * `metadata.event_type` of the messages the delivery worker posts: a retry whose earlier answer was
+ * lost finds its post by it (conversations.history with include_all_metadata) instead of posting twice.
+ */
+export const MESSAGE_METADATA = {
+  /** A ticket card; `event_payload.ticket_id` says which. */
+  ticketCard: 'earshot_ticket_card',
+  /** Any other outbox post (thread line, digest, alert); `event_payload.outbox_id` says which row. */
+  delivery: 'earshot_delivery',
 } as const;
 
 /** The one `action_id` of each modal input element (inputs dispatch nothing unless listed in ACTIONS). */

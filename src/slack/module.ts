@@ -1,5 +1,7 @@
 import { WebClient } from '@slack/web-api';
 import type { AppContext, EarshotModule, ModuleFactory } from '../module.js';
+import { metricsOf } from '../observability/metrics.js';
+import { slackAuthCheck } from '../observability/readiness.js';
 import { getTicket } from '../tickets/queries.js';
 import { queueCardRefresh } from '../tickets/timeline.js';
 import { createActorResolver } from './actors.js';
@@ -30,6 +32,13 @@ export interface SlackModuleOptions {
   startDelivery?: boolean;
 }
 
+/** Reply drafts come from the triage service when a module before this one registered it. */
+function suggesterOf(ctx: AppContext): Pick<SlackDeps, 'suggestReply'> {
+  const triage = ctx.services.get('triage') as { suggestReply?: SlackDeps['suggestReply'] } | undefined;
+  const suggest = triage?.suggestReply;
+  return suggest ? { suggestReply: (input) => suggest.call(triage, input) } : {};
+}
+
 /**
  * The Slack module: the Bolt app (HTTP route or Socket Mode), its listeners, and the delivery
  * worker that posts and updates cards from the outbox. Without SLACK_BOT_TOKEN it stays out and
@@ -53,8 +62,11 @@ export function slackModule(options: SlackModuleOptions = {}): ModuleFactory {
       db,
       client,
       logger,
+      metrics: metricsOf(ctx.services),
       options: {
         maskPii: config.EARSHOT_MASK_PII,
+        fallbackChannel: config.EARSHOT_FEEDBACK_CHANNEL,
+        alertChannel: config.EARSHOT_LEADS_CHANNEL,
         digest:
           config.EARSHOT_BURST_THRESHOLD > 0
             ? { threshold: config.EARSHOT_BURST_THRESHOLD, windowMinutes: config.EARSHOT_BURST_WINDOW_MINUTES }
@@ -73,9 +85,12 @@ export function slackModule(options: SlackModuleOptions = {}): ModuleFactory {
       config,
       logger,
       client,
-      resolveActor: createActorResolver({ db, config, client: bolt.app.client, logger }),
+      // A client with the bot token: Bolt's app.client has none (the app authorizes per request).
+      resolveActor: createActorResolver({ db, config, client, logger }),
       refreshCard,
       wakeDelivery: () => delivery.wake(),
+      services: ctx.services,
+      ...suggesterOf(ctx),
     };
     registerListeners(bolt.app, deps);
     const service: SlackService = { client, deps, bolt, delivery, refreshCard, wakeDelivery: deps.wakeDelivery };
@@ -85,6 +100,7 @@ export function slackModule(options: SlackModuleOptions = {}): ModuleFactory {
     return {
       name: 'slack',
       routes: bolt.route ? [bolt.route] : [],
+      readiness: [slackAuthCheck(client)],
       start: async () => {
         await bolt.start();
         if (options.startDelivery !== false) delivery.start();

@@ -84,6 +84,35 @@ describe('fault injection', () => {
   });
 });
 
+describe('answers lost after the work was done', () => {
+  for (const answerLost of ['drop', 500] as const) {
+    it(`posts the message, then loses the answer (${answerLost}), so the client cannot know it posted`, async () => {
+      const client = sandboxClient(sandbox.apiUrl());
+      sandbox.workspace.failNext('chat.postMessage', { answerLost });
+      const err = await failure(client.chat.postMessage({ channel: 'earshot-feedback', text: 'card' }));
+      expect((err as { code?: string }).code).toBe(
+        answerLost === 'drop' ? ErrorCode.RequestError : ErrorCode.HTTPError,
+      );
+      expect(sandbox.workspace.channelMessages(SEED.channels.feedback).map((m) => m.text)).toEqual(['card']);
+      const [call] = sandbox.workspace.callsTo('chat.postMessage');
+      expect(call?.ok).toBe(false);
+      expect((call!.response as { performed?: { ok?: boolean } }).performed?.ok).toBe(true);
+      await client.chat.postMessage({ channel: 'earshot-feedback', text: 'next' });
+      expect(sandbox.workspace.channelMessages(SEED.channels.feedback)).toHaveLength(2);
+    });
+  }
+
+  it('can hold the answer back until released, like a call that times out', async () => {
+    const client = sandboxClient(sandbox.apiUrl());
+    sandbox.workspace.failNext('chat.postMessage', { answerLost: 'hang' });
+    const pending = failure(client.chat.postMessage({ channel: 'earshot-feedback', text: 'card' }));
+    await sandbox.workspace.waitForCall('chat.postMessage');
+    expect(sandbox.workspace.channelMessages(SEED.channels.feedback)).toHaveLength(1);
+    expect(sandbox.workspace.releaseHeld()).toBe(1);
+    expect(((await pending) as { code?: string }).code).toBe(ErrorCode.RequestError);
+  });
+});
+
 describe('per-channel rate limit', () => {
   it('lets a burst through, then answers 429 with Retry-After until tokens refill, per channel', async () => {
     const client = sandboxClient(sandbox.apiUrl(), { rejectRateLimitedCalls: true });
@@ -102,6 +131,13 @@ describe('per-channel rate limit', () => {
     expect(sandbox.workspace.channelMessages(SEED.channels.feedback).map((m) => m.text)).toEqual(['1', '2', '3']);
     const statuses = sandbox.workspace.callsTo('chat.postMessage').map((call) => call.status);
     expect(statuses).toEqual([200, 200, 429, 200, 200]);
+    expect(sandbox.workspace.callsTo('chat.postMessage').map((call) => call.retryAfter)).toEqual([
+      undefined,
+      undefined,
+      1,
+      undefined,
+      undefined,
+    ]);
   });
 
   it('is off unless turned on', async () => {

@@ -210,6 +210,49 @@ describe('threads, ephemerals, history', () => {
     expect(next.messages?.map((m) => m.text)).toEqual(['a']);
   });
 
+  it('keeps message metadata, shows it in history and replies only with include_all_metadata, and refuses bad metadata', async () => {
+    const metadata = { event_type: 'earshot_ticket_card', event_payload: { ticket_id: 42 } };
+    const card = await client.chat.postMessage({ channel: 'earshot-leads', text: 'card', metadata });
+    await client.chat.postMessage({ channel: 'earshot-leads', text: 'line', thread_ts: card.ts!, metadata });
+    const plain = await client.conversations.history({ channel: SEED.channels.leads });
+    expect(plain.messages?.[0]).not.toHaveProperty('metadata');
+    const full = await client.conversations.history({ channel: SEED.channels.leads, include_all_metadata: true });
+    expect(full.messages?.[0]?.metadata).toEqual(metadata);
+    const replies = await client.conversations.replies({
+      channel: SEED.channels.leads,
+      ts: card.ts!,
+      include_all_metadata: true,
+    });
+    expect(replies.messages?.map((m) => m.metadata?.event_type)).toEqual([
+      'earshot_ticket_card',
+      'earshot_ticket_card',
+    ]);
+    expect(
+      await slackError(
+        client.chat.postMessage({ channel: 'earshot-leads', text: 'x', metadata: { event_type: 'x' } as never }),
+      ),
+    ).toBe('invalid_metadata_format');
+  });
+
+  it('answers msg_blocks_too_long past about 13k characters of block text', async () => {
+    const blocks = Array.from({ length: 5 }, () => section('x'.repeat(2900)));
+    expect(await slackError(client.chat.postMessage({ channel: 'earshot-leads', text: 'x', blocks }))).toBe(
+      'msg_blocks_too_long',
+    );
+    const posted = await client.chat.postMessage({ channel: 'earshot-leads', text: 'x', blocks: blocks.slice(0, 4) });
+    expect(posted.ok).toBe(true);
+  });
+
+  it('answers apps.connections.open only for the app-level token, with the Socket Mode URL', async () => {
+    expect(await slackError(client.apps.connections.open({}))).toBe('not_allowed_token_type');
+    sandbox.workspace.enableSocketMode({ appToken: 'xapp-1-test', url: 'ws://127.0.0.1:1/link' });
+    const app = sandboxClient(sandbox.apiUrl(), {}, 'xapp-1-test');
+    expect((await app.apps.connections.open({})).url).toBe('ws://127.0.0.1:1/link');
+    expect(await slackError(sandboxClient(sandbox.apiUrl(), {}, 'xapp-1-other').apps.connections.open({}))).toBe(
+      'invalid_auth',
+    );
+  });
+
   it('shows ephemerals only to their person, and refuses people outside the channel', async () => {
     const result = await client.chat.postEphemeral({
       channel: 'earshot-feedback',

@@ -237,4 +237,84 @@ describe('ticket cards through the real Bolt receiver and the sandbox Slack', ()
     expect(actionIds(ts)).not.toContain(ACTIONS.retryReply);
     expect(threadLines(ts).at(-1)).toBe(`<@${agent1}> retried the reply`);
   });
+  it('a customer follow-up reopens a resolved ticket: the card shows it, the thread says so', async () => {
+    const db = h.earshot.context.db;
+    const author = { externalId: 'reopen-author', handle: 'rae', displayName: 'Rae' };
+    const first = await ingestFixture(
+      db,
+      inboundFixture(sourceId, { author, text: 'my refund never came', conversationId: 'conv-reopen' }),
+      assessmentFixture({ channel: 'earshot-feedback' }),
+    );
+    await h.drain();
+    const ts = (await getTicket(db, first.ticket.id))!.slackTs!;
+    await h.sandbox.as(agent1).clickButton({ channel: FEEDBACK, ts }, ACTIONS.claim);
+    await h.sandbox.as(agent1).clickButton({ channel: FEEDBACK, ts }, ACTIONS.resolve);
+    await h.drain();
+    expect(actionIds(ts)).toContain(ACTIONS.reopen);
+    const updates = h.sandbox.workspace.callsTo('chat.update').filter((c) => c.args.ts === ts).length;
+
+    const follow = await ingestFixture(
+      db,
+      inboundFixture(sourceId, { author, text: 'still nothing <!here>', conversationId: 'conv-reopen' }),
+      assessmentFixture({ channel: 'earshot-feedback' }),
+    );
+    expect(follow.outcome).toBe('reopened');
+    await h.drain();
+    const reopened = await getTicket(db, first.ticket.id);
+    expect(reopened?.status).toBe('claimed');
+    expect(reopened?.assignee).toBe(agent1);
+    expect(h.sandbox.workspace.callsTo('chat.update').filter((c) => c.args.ts === ts).length).toBeGreaterThan(updates);
+    const blocks = JSON.stringify(card(ts).blocks);
+    expect(blocks).toContain('Latest from the customer');
+    expect(blocks).toContain('still nothing &lt;!here&gt;');
+    expect(actionIds(ts)).toContain(ACTIONS.resolve);
+    expect(threadLines(ts).at(-1)).toBe('The customer wrote again; reopened:\n>still nothing &lt;!here&gt;');
+  });
+
+  it('a double click on Resolve or Reopen is no error: at most a quiet note', async () => {
+    const ticket = await newTicket();
+    const ts = ticket.slackTs!;
+    const agent = h.sandbox.as(agent2);
+    const before = ephemeralsOf(agent2).length;
+    await agent.clickButton({ channel: FEEDBACK, ts }, ACTIONS.resolve);
+    await agent.clickButton({ channel: FEEDBACK, ts }, ACTIONS.resolve);
+    await h.drain();
+    expect((await getTicket(h.earshot.context.db, ticket.id))?.status).toBe('resolved');
+    expect(threadLines(ts)).toEqual([`<@${agent2}> resolved`]);
+    const said = ephemeralsOf(agent2).slice(before);
+    expect(said).toEqual([`Ticket #${ticket.id} is already resolved.`]);
+    await agent.clickButton({ channel: FEEDBACK, ts }, ACTIONS.reopen);
+    await agent.clickButton({ channel: FEEDBACK, ts }, ACTIONS.reopen);
+    await h.drain();
+    expect(ephemeralsOf(agent2).slice(before).at(-1)).toBe(`Ticket #${ticket.id} is already open.`);
+    expect(ephemeralsOf(agent2).slice(before).join('\n')).not.toMatch(/:no_entry:|:warning:/);
+    expect(threadLines(ts)).toEqual([`<@${agent2}> resolved`, `<@${agent2}> reopened`]);
+  });
+
+  it('a ticket marked as spam stays closed when its author writes again in the thread', async () => {
+    const db = h.earshot.context.db;
+    const author = { externalId: 'spammer', handle: 'cheap_pills' };
+    const first = await ingestFixture(
+      db,
+      inboundFixture(sourceId, { author, text: 'buy cheap pills', conversationId: 'conv-spam' }),
+      assessmentFixture({ channel: 'earshot-feedback' }),
+    );
+    await h.drain();
+    const ts = (await getTicket(db, first.ticket.id))!.slackTs!;
+    await h.sandbox.as(agent1).selectOverflow({ channel: FEEDBACK, ts }, ACTIONS.overflow, OVERFLOW_OPTIONS.spam);
+    await h.drain();
+    const again = await ingestFixture(
+      db,
+      inboundFixture(sourceId, { author, text: 'buy more pills', conversationId: 'conv-spam' }),
+      assessmentFixture({ channel: 'earshot-feedback' }),
+    );
+    expect(again.outcome).toBe('joined');
+    expect(again.ticket.id).toBe(first.ticket.id);
+    await h.drain();
+    const after = await getTicket(db, first.ticket.id);
+    expect(after?.status).toBe('closed');
+    expect(after?.spam).toBe(1);
+    expect(actionIds(ts)).toContain(ACTIONS.reopen);
+    expect(threadLines(ts).join('\n')).not.toContain('reopened');
+  });
 });

@@ -5,7 +5,7 @@ import { tickets } from '../../src/db/schema/index.js';
 import { AppError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { getBasicSummary } from '../../src/reports/basic-summary.js';
-import { dispatchCommand, errorText, parseCommandText } from '../../src/slack/commands/dispatch.js';
+import { dispatchCommand, errorText, isShareable, parseCommandText } from '../../src/slack/commands/dispatch.js';
 import { normalizeFindQuery } from '../../src/slack/commands/find.js';
 import { SUBCOMMANDS } from '../../src/slack/commands/index.js';
 import { parseRoleArgs, parseUserMention } from '../../src/slack/commands/role.js';
@@ -16,11 +16,29 @@ import { describeEachDatabase } from '../helpers/database.js';
 import { inboundFixture, ingestFixture, seedSource, userActor } from '../helpers/fixtures.js';
 
 describe('command parsing', () => {
-  it('splits name, arguments and a trailing share', () => {
-    expect(parseCommandText('  Summary 7d share ')).toEqual({ name: 'summary', args: '7d', share: true });
-    expect(parseCommandText('find shared items')).toEqual({ name: 'find', args: 'shared items', share: false });
-    expect(parseCommandText('')).toEqual({ name: '', args: '', share: false });
-    expect(parseCommandText('queue share')).toEqual({ name: 'queue', args: '', share: true });
+  it('splits name, arguments and a trailing share, for shareable subcommands only', () => {
+    const shareable = (name: string) => ['summary', 'queue', 'find'].includes(name);
+    expect(parseCommandText('  Summary 7d share ', shareable)).toEqual({ name: 'summary', args: '7d', share: true });
+    expect(parseCommandText('find shared items', shareable)).toEqual({
+      name: 'find',
+      args: 'shared items',
+      share: false,
+    });
+    expect(parseCommandText('', shareable)).toEqual({ name: '', args: '', share: false });
+    expect(parseCommandText('queue share', shareable)).toEqual({ name: 'queue', args: '', share: true });
+    expect(parseCommandText('template add thanks Thanks, feel free to share', shareable)).toEqual({
+      name: 'template',
+      args: 'add thanks Thanks, feel free to share',
+      share: false,
+    });
+    expect(parseCommandText('queue share')).toMatchObject({ args: 'share', share: false });
+  });
+
+  it('lets only read-only subcommands be shared; never source, template or role', () => {
+    const byName = new Map(SUBCOMMANDS.map((s) => [s.name, s]));
+    for (const name of ['help', 'queue', 'mine', 'find', 'ticket', 'summary'])
+      expect(isShareable(byName.get(name)), name).toBe(true);
+    for (const name of ['source', 'template', 'role']) expect(isShareable(byName.get(name)), name).toBe(false);
   });
 
   it('reads user mentions the way Slack escapes them', () => {

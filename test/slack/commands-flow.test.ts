@@ -107,4 +107,17 @@ describe('/earshot through the real Bolt receiver and the sandbox Slack', () => 
     expect((await run(lead, 'template list')).json).toContain('Sorry {{author_name}}, we are on it.');
     expect((await run(lead, 'template remove sorry')).text).toContain('removed');
   });
+
+  it('a trailing “share” is a word, not a keyword, for commands that are not shareable', async () => {
+    const added = await run(lead, 'template add thanks Thanks, feel free to share');
+    expect(added.shared).toBe(false);
+    expect(added.text).toContain('Template *thanks* added.');
+    expect((await run(lead, 'template list')).json).toContain('Thanks, feel free to share');
+    await run(lead, 'template remove thanks');
+    // A webhook secret never goes to the channel, however the command ends.
+    const source = await run(admin, 'source add webhook reviews share');
+    expect(source.shared).toBe(false);
+    const queue = await run(agent2, 'queue share');
+    expect(queue.shared).toBe(true);
+  });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { buildDigestCard, decodeDigestValue, encodeDigestValue } from '../../src/slack/blocks/digest-card.js';
-import { LIMITS } from '../../src/slack/blocks/limits.js';
 import { classifySlackError } from '../../src/slack/delivery/classify.js';
 import { backoffDelay, ChannelPacer, TokenBucket } from '../../src/slack/delivery/pacing.js';
 
@@ -89,24 +88,25 @@ describe('buildDigestCard', () => {
     })),
   ];
 
-  it('summarises the burst by category and topic, with a button that lists the items', () => {
-    const card = buildDigestCard({ tickets, windowMinutes: 5 });
+  it('summarises the burst by category and topic, with a button that points at the stored digest', () => {
+    const card = buildDigestCard({ digestId: 77, tickets, windowMinutes: 5 });
     expect(card.text).toBe(
       '124 new items in the last 5 minutes: 80 complaints about checkout, 30 questions about refund, 14 other items about &lt;!channel&gt;',
     );
     const json = JSON.stringify(card.blocks);
     expect(json).toContain('digest_open');
+    expect(json).toContain('Open the 124 items');
     expect(json).not.toContain('<!channel>');
     const actions = card.blocks.find((b) => b.type === 'actions');
     const button = actions?.type === 'actions' ? actions.elements[0] : undefined;
-    expect(button?.type === 'button' && decodeDigestValue(button.value)).toHaveLength(124);
+    expect(button?.type === 'button' && decodeDigestValue(button.value)).toEqual({ digestId: 77, offset: 0 });
   });
 
-  it('keeps the button value inside Slack’s limit for a huge burst', () => {
-    const ids = Array.from({ length: 5000 }, (_, i) => 1_000_000 + i);
-    const value = encodeDigestValue(ids);
-    expect(value.length).toBeLessThanOrEqual(LIMITS.buttonValue);
-    expect(decodeDigestValue(value).length).toBeGreaterThan(200);
-    expect(decodeDigestValue('not json')).toEqual([]);
+  it('carries only the digest id and page in button values, whatever the burst size', () => {
+    const value = encodeDigestValue({ digestId: 123_456_789, offset: 900 });
+    expect(value.length).toBeLessThan(40);
+    expect(decodeDigestValue(value)).toEqual({ digestId: 123_456_789, offset: 900 });
+    expect(decodeDigestValue('not json')).toBeNull();
+    expect(decodeDigestValue('{"t":[1,2,3]}')).toBeNull();
   });
 });

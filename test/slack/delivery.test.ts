@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/database.js';
-import { outbox, tickets } from '../../src/db/schema/index.js';
+import { tickets } from '../../src/db/schema/index.js';
 import { processItem } from '../../src/ingest/process-item.js';
 import { storeItem } from '../../src/ingest/store-item.js';
 import { SEED } from '../../src/sandbox/index.js';
@@ -87,8 +87,9 @@ describe('delivery through the sandbox Slack: outages, bursts, hostile text', ()
     expect(failed[0]?.n).toBe(0);
   });
 
-  it('marks a row failed, with the error, when Slack refuses it for good, and goes on with the rest', async () => {
+  it('posts a card whose channel Slack refuses in the feedback channel, with a note, and tells the leads', async () => {
     const db = h.earshot.context.db;
+    const ws = h.sandbox.workspace;
     const lost = await ingestFixture(
       db,
       inboundFixture(sourceId, { author: { externalId: 'lost' } }),
@@ -100,10 +101,56 @@ describe('delivery through the sandbox Slack: outages, bursts, hostile text', ()
       assessmentFixture({ channel: 'earshot-feedback', priority: 'P2' }),
     );
     await h.drain();
-    const [row] = await db.select().from(outbox).where(eq(outbox.ticketId, lost.ticket.id));
-    expect(row?.status).toBe('failed');
-    expect(row?.lastError).toBe('channel_not_found');
+    const moved = await getTicket(db, lost.ticket.id);
+    expect(moved?.channel).toBe(FEEDBACK);
+    const card = ws.message(FEEDBACK, moved!.slackTs!);
+    expect(JSON.stringify(card.blocks)).toContain(
+      'Routed to #no-such-channel, but Slack refused that channel (`channel_not_found`); posted here instead.',
+    );
+    expect(JSON.stringify(card.blocks)).toContain(`#${lost.ticket.id}`);
+    expect(ws.channelMessages(SEED.channels.leads).map((m) => m.text)).toContain(
+      `:warning: Slack refused ticket #${lost.ticket.id}'s card in #no-such-channel (\`channel_not_found\`); it was posted in #earshot-feedback instead.`,
+    );
     expect((await getTicket(db, fine.ticket.id))?.slackTs).toBeTruthy();
+    // The card lives in the feedback channel now: later changes update it there, with thread lines.
+    await claimTicket(db, userActor(SEED.users.agent1), { ticketId: lost.ticket.id });
+    await h.drain();
+    expect(ws.thread(FEEDBACK, moved!.slackTs!).map((m) => m.text)).toContain(`<@${SEED.users.agent1}> claimed`);
+    expect(ws.callsTo('chat.update').at(-1)?.args.ts).toBe(moved!.slackTs);
+    const leadLines = ws.channelMessages(SEED.channels.leads).filter((m) => m.text.includes(`#${lost.ticket.id}'s`));
+    expect(leadLines).toHaveLength(1);
+  });
+
+  it('posts a card whose blocks Slack refuses as plain text, updates it the same way, and tells the leads once', async () => {
+    const db = h.earshot.context.db;
+    const ws = h.sandbox.workspace;
+    ws.failNext('chat.postMessage', { error: 'invalid_blocks' });
+    const { ticket } = await ingestFixture(
+      db,
+      inboundFixture(sourceId, { author: { externalId: 'blocky', handle: 'blocky' }, text: 'my parcel is late' }),
+      assessmentFixture({ channel: 'earshot-feedback', priority: 'P2' }),
+    );
+    await h.drain();
+    const posted = await getTicket(db, ticket.id);
+    const card = ws.message(FEEDBACK, posted!.slackTs!);
+    expect(card.blocks ?? []).toEqual([]);
+    expect(card.text).toContain('P2 complaint from @blocky: my parcel is late');
+    expect(card.text).toContain('Slack refused the layout of ticket #');
+    expect((card.metadata as { event_payload?: { ticket_id?: number } }).event_payload?.ticket_id).toBe(ticket.id);
+
+    ws.failNext('chat.update', { error: 'msg_blocks_too_long' });
+    await claimTicket(db, userActor(SEED.users.agent2), { ticketId: ticket.id });
+    await h.drain();
+    expect(ws.message(FEEDBACK, posted!.slackTs!).text).toContain('msg_blocks_too_long');
+    const leads = ws.channelMessages(SEED.channels.leads).filter((m) => m.text.includes(`ticket #${ticket.id}'s card`));
+    expect(leads.map((m) => m.text)).toEqual([
+      expect.stringContaining('(`invalid_blocks`); it was posted as plain text instead'),
+      expect.stringContaining('(`msg_blocks_too_long`); it shows as plain text instead'),
+    ]);
+    const failed = rowsOf<{ n: number }>(
+      await db.execute(sql`select count(*)::int as n from outbox where status = 'failed'`),
+    );
+    expect(failed[0]?.n).toBe(0);
   });
 
   it('folds a burst of new P3/P4 items into one digest card; P1 keeps its card; a folded ticket gets its card when worked', async () => {
@@ -140,11 +187,57 @@ describe('delivery through the sandbox Slack: outages, bursts, hostile text', ()
     expect((opened.args.view as { callback_id?: string }).callback_id).toBe(VIEWS.digest);
     expect(JSON.stringify(opened.args.view)).toContain(`*#${folded[0]}*`);
 
+    const lookups = ws.calls.filter((c) => c.method.startsWith('conversations.')).length;
     await claimTicket(db, userActor(SEED.users.agent2), { ticketId: folded[0]! });
     await h.drain();
     const worked = await getTicket(db, folded[0]!);
     expect(worked?.slackTs).toBeTruthy();
     expect(ws.thread(FEEDBACK, worked!.slackTs!).map((m) => m.text)).toContain(`<@${SEED.users.agent2}> claimed`);
+    // Nothing had failed, so posting the folded ticket's card and its line looked nothing up.
+    expect(ws.calls.filter((c) => c.method.startsWith('conversations.'))).toHaveLength(lookups);
+  });
+
+  it('stores a big burst’s tickets with its digest: the modal pages through all of them, PII masked', async () => {
+    const db = h.earshot.context.db;
+    const ws = h.sandbox.workspace;
+    const before = ws.channelMessages(FEEDBACK).length;
+    const ids: number[] = [];
+    for (let i = 0; i < 100; i += 1) {
+      const { ticket } = await ingestFixture(
+        db,
+        inboundFixture(sourceId, {
+          author: { externalId: `wave-${i}`, handle: `w${i}` },
+          text: i === 0 ? 'refund to dana.wave@example.com please' : `the app crashed again ${i}`,
+        }),
+        assessmentFixture({ channel: 'earshot-feedback', priority: 'P4' }),
+      );
+      ids.push(ticket.id);
+    }
+    await h.drain();
+    const [digest, ...others] = ws.channelMessages(FEEDBACK).slice(before);
+    expect(others).toHaveLength(0);
+    expect(digest?.text).toMatch(/^100 new items in the last 5 minutes/);
+    const button = JSON.stringify(digest?.blocks);
+    expect(button).toContain('Open the 100 items');
+    // The button carries the digest's id, not the ticket ids.
+    expect(button).not.toContain(String(ids[50]));
+
+    const agent = h.sandbox.as(SEED.users.agent1);
+    await agent.clickButton({ channel: FEEDBACK, ts: digest!.ts }, ACTIONS.openDigest);
+    const first = agent.currentView()!;
+    const shown = (view: typeof first) =>
+      [...JSON.stringify(view.blocks).matchAll(/\*#(\d+)\*/g)].map((m) => Number(m[1]));
+    expect(shown(first)).toHaveLength(90);
+    expect(JSON.stringify(first.blocks)).toContain('Items 1–90 of 100.');
+    expect(JSON.stringify(first.blocks)).toContain('refund to [email] please');
+    expect(JSON.stringify(first.blocks)).not.toContain('dana.wave@example.com');
+
+    await agent.clickButton({ viewId: first.id }, ACTIONS.digestPage);
+    const second = agent.currentView()!;
+    expect(second.id).toBe(first.id);
+    expect(JSON.stringify(second.blocks)).toContain('Items 91–100 of 100.');
+    expect(JSON.stringify(second.blocks)).toContain('Previous 90');
+    expect([...shown(first), ...shown(second)].sort((a, b) => a - b)).toEqual(ids);
   });
 
   it('posts hostile and oversize customer text as inert, valid cards', async () => {

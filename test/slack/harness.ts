@@ -6,7 +6,7 @@ import { type Earshot, startEarshot } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { rowsOf } from '../../src/db/database.js';
 import { createLogger, type Logger } from '../../src/logger.js';
-import { requireService } from '../../src/module.js';
+import { type ModuleFactory, requireService } from '../../src/module.js';
 import { createSlackSandbox, type SlackSandbox } from '../../src/sandbox/index.js';
 import { type SlackModuleOptions, type SlackService, slackModule } from '../../src/slack/module.js';
 
@@ -28,7 +28,18 @@ export interface SlackHarness {
  * through Bolt's HTTPReceiver, Web API calls out to the sandbox. Delivery runs when the test says.
  */
 export async function startSlackHarness(
-  options: { databaseUrl?: string; env?: Record<string, string>; module?: SlackModuleOptions; logger?: Logger } = {},
+  options: {
+    databaseUrl?: string;
+    env?: Record<string, string>;
+    module?: SlackModuleOptions;
+    logger?: Logger;
+    /** One clock for the sandbox (its call times, rate limiter) and the delivery worker: tests move it. */
+    clock?: () => number;
+    /** Modules started before the Slack module (e.g. triage) and after it (e.g. ingest), as in src/modules.ts. */
+    modules?: { before?: readonly ModuleFactory[]; after?: readonly ModuleFactory[] };
+    /** Runs once the sandbox listens and before Earshot starts (e.g. to enable Socket Mode). */
+    beforeStart?: (sandbox: SlackSandbox) => void;
+  } = {},
 ): Promise<SlackHarness> {
   const logger = options.logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   let earshot: Earshot | undefined;
@@ -36,12 +47,14 @@ export async function startSlackHarness(
     signingSecret: SIGNING_SECRET,
     botToken: BOT_TOKEN,
     logger,
+    ...(options.clock ? { clock: options.clock } : {}),
     appEventsUrl: () => {
       if (!earshot) throw new Error('Earshot is not listening yet');
       return `${earshot.http.url}/slack/events`;
     },
   });
   await sandbox.listen();
+  options.beforeStart?.(sandbox);
   const config = loadConfig({
     PORT: '0',
     EARSHOT_DATA_DIR: 'memory://',
@@ -54,6 +67,7 @@ export async function startSlackHarness(
   });
   earshot = await startEarshot(config, logger, {
     modules: [
+      ...(options.modules?.before ?? []),
       slackModule({
         processBeforeResponse: true,
         clientRetries: 0,
@@ -63,9 +77,11 @@ export async function startSlackHarness(
           pollIntervalMs: 20,
           backoff: { baseMs: 20, maxMs: 100 },
           pacing: { ratePerSecond: 50, burst: 10 },
+          ...(options.clock ? { clock: options.clock } : {}),
           ...options.module?.delivery,
         },
       }),
+      ...(options.modules?.after ?? []),
     ],
   });
   const slack = requireService<SlackService>(earshot.context, 'slack');
@@ -124,5 +140,20 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop: () 
       await dropper.unsafe(`drop database if exists ${name} with (force)`);
       await dropper.end();
     },
+  };
+}
+
+/**
+ * A clock that runs with real time plus whatever a test adds: never behind the database's own
+ * now() (rows are inserted with it), and an hour passes in one call.
+ */
+export function shiftableClock(): { now: () => number; advance: (ms: number) => void; offsetMs: () => number } {
+  let offset = 0;
+  return {
+    now: () => Date.now() + offset,
+    advance: (ms) => {
+      offset += ms;
+    },
+    offsetMs: () => offset,
   };
 }

@@ -1,12 +1,16 @@
 import type { KnownBlock } from '@slack/types';
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { tickets } from '../../src/db/schema/index.js';
 import type { TicketExcerpt } from '../../src/reports/excerpts.js';
+import { getPersonalQueue } from '../../src/reports/personal-queue.js';
 import { SEED } from '../../src/sandbox/index.js';
 import { buildHomeView } from '../../src/slack/blocks/home.js';
 import { ticketLine } from '../../src/slack/blocks/ticket-list.js';
 import { ACTIONS } from '../../src/slack/ids.js';
 import { claimTicket } from '../../src/tickets/actions.js';
 import type { Ticket } from '../../src/tickets/types.js';
+import { describeEachDatabase } from '../helpers/database.js';
 import { assessmentFixture, inboundFixture, ingestFixture, seedSource, userActor } from '../helpers/fixtures.js';
 import { startSlackHarness } from './harness.js';
 
@@ -115,6 +119,41 @@ describe('App Home', () => {
     expect(line).toContain('<@UBEN>');
     expect(line).toContain('2h 00m old');
     expect(line).toContain('tier 2');
+  });
+});
+
+describeEachDatabase('App Home SLA warnings', (handle) => {
+  it('cover resolution due times and clocks the SLA sweep flagged, not only first responses', async () => {
+    const db = handle().db;
+    const source = await seedSource(db);
+    const now = new Date();
+    const make = async (name: string, patch: Partial<Ticket>) => {
+      const { ticket } = await ingestFixture(
+        db,
+        inboundFixture(source.id, { author: { externalId: name, handle: name } }),
+        assessmentFixture({ channel: 'earshot-feedback', priority: 'P3' }),
+      );
+      await db.update(tickets).set(patch).where(eq(tickets.id, ticket.id));
+      return ticket.id;
+    };
+    const answered = { firstResponseAt: now, firstResponseDueAt: new Date(now.getTime() - 3600_000) };
+    const resolutionSoon = await make('soon', { ...answered, resolutionDueAt: new Date(now.getTime() + 10 * 60_000) });
+    const resolutionFlagged = await make('flagged', {
+      ...answered,
+      resolutionDueAt: new Date(now.getTime() + 30 * 3600_000),
+      resolutionSla: 'warning',
+    });
+    const fine = await make('fine', { ...answered, resolutionDueAt: new Date(now.getTime() + 30 * 3600_000) });
+    const firstSoon = await make('first', { firstResponseDueAt: new Date(now.getTime() + 5 * 60_000) });
+
+    const queue = await getPersonalQueue(db, { userId: SEED.users.agent1, now });
+    const ids = queue.slaWarnings.map((t) => t.id);
+    expect(ids).toEqual([firstSoon, resolutionSoon, resolutionFlagged]);
+    expect(ids).not.toContain(fine);
+    const soon = queue.slaWarnings.find((t) => t.id === resolutionSoon)!;
+    expect(ticketLine(soon, undefined, now)).toContain('resolution due in 10m');
+    const home = JSON.stringify(buildHomeView({ queue, excerpts: new Map(), maskPii: true }).blocks);
+    expect(home).toContain('SLA warnings (3)');
   });
 });
 

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outbox, replies } from '../../src/db/schema/index.js';
-import { addTemplate } from '../../src/replies/templates.js';
+import { addTemplate, removeTemplate } from '../../src/replies/templates.js';
 import { SEED } from '../../src/sandbox/index.js';
 import { buildViewSubmission } from '../../src/sandbox/slack-api/payloads.js';
 import { replyTextBlockId } from '../../src/slack/blocks/modals/reply.js';
@@ -70,6 +70,22 @@ describe.each(KINDS)('modals through the real Bolt receiver and the sandbox Slac
   }
 
   const at = (ts: string) => ({ channel: FEEDBACK, ts });
+
+  /** How many chat.update calls touched a card so far: mark before an action, check after. */
+  const updatesOf = (ts: string) => h.sandbox.workspace.callsTo('chat.update').filter((c) => c.args.ts === ts && c.ok);
+
+  /** After the action: the card was updated in place (showing `shows`) and its thread got `line`. */
+  async function expectCardUpdated(ts: string, updatesBefore: number, shows: string, line: string) {
+    await h.drain();
+    expect(updatesOf(ts).length, 'chat.update of the card').toBeGreaterThan(updatesBefore);
+    expect(JSON.stringify(h.sandbox.workspace.message(FEEDBACK, ts).blocks)).toContain(shows);
+    const thread = h.sandbox.workspace
+      .thread(FEEDBACK, ts)
+      .filter((m) => m.ts !== ts)
+      .map((m) => m.text);
+    expect(thread.at(-1)).toBe(line);
+    expect(h.sandbox.workspace.channelMessages(FEEDBACK).filter((m) => m.ts === ts)).toHaveLength(1);
+  }
 
   it('Reply: opens with a suggested template, counts live, fills from a template, validates, and records once', async () => {
     const ticket = await newTicket();
@@ -175,9 +191,16 @@ describe.each(KINDS)('modals through the real Bolt receiver and the sandbox Slac
     expect(bad.responseAction).toBe('errors');
     expect(Object.keys(bad.errors ?? {})).toEqual([BLOCKS.tagNew]);
     expect((await getTicket(h.earshot.context.db, ticket.id))?.tags).toEqual([]);
+    const updates = updatesOf(ticket.slackTs!).length;
     const ok = await ana.submitView({ [BLOCKS.tagNew]: 'Refund, checkout-bug' });
     expect(ok.responseAction).toBe('close');
     expect((await getTicket(h.earshot.context.db, ticket.id))?.tags).toEqual(['refund', 'checkout-bug']);
+    await expectCardUpdated(
+      ticket.slackTs!,
+      updates,
+      '`checkout-bug`',
+      `<@${agent1}> tagged \`refund\` \`checkout-bug\``,
+    );
 
     await ana.clickButton(at(ticket.slackTs!), ACTIONS.tag);
     const removed = await ana.submitView({ [BLOCKS.tagSelect]: ['refund'] });
@@ -201,6 +224,7 @@ describe.each(KINDS)('modals through the real Bolt receiver and the sandbox Slac
     expect(missing.responseAction).toBe('errors');
     expect(Object.keys(missing.errors ?? {})).toEqual([BLOCKS.escalateReason]);
 
+    const updates = updatesOf(ticket.slackTs!).length;
     const done = await ana.submitView({
       [BLOCKS.escalateTier]: '2',
       [BLOCKS.escalateReason]: 'Refund over $500 <!here>',
@@ -216,6 +240,10 @@ describe.each(KINDS)('modals through the real Bolt receiver and the sandbox Slac
     const thread = h.sandbox.workspace.thread(FEEDBACK, ticket.slackTs!).map((m) => m.text);
     expect(thread.some((t) => t.startsWith(`<!subteam^${SEED.usergroups.oncall}>`))).toBe(true);
     expect(thread).toContain(`<@${agent1}> escalated to tier 2: Refund over $500 &lt;!here&gt;`);
+    expect(updatesOf(ticket.slackTs!).length).toBeGreaterThan(updates);
+    expect(JSON.stringify(h.sandbox.workspace.message(FEEDBACK, ticket.slackTs!).blocks)).toContain(
+      'Tier 2: Refund over $500 &lt;!here&gt;',
+    );
     const notices = await h.earshot.context.db.select().from(outbox).where(eq(outbox.kind, 'message'));
     expect(notices.filter((n) => n.ticketId === ticket.id)).toHaveLength(2);
   });
@@ -249,9 +277,16 @@ describe.each(KINDS)('modals through the real Bolt receiver and the sandbox Slac
     const lee = h.sandbox.as(lead);
     await lee.selectOverflow(at(ticket.slackTs!), ACTIONS.overflow, OVERFLOW_OPTIONS.assign);
     expect(lee.currentView()?.callback_id).toBe(VIEWS.assign);
+    const updates = updatesOf(ticket.slackTs!).length;
     const done = await lee.submitView({ [BLOCKS.assignUser]: agent2 });
     expect(done.responseAction).toBe('close');
     expect((await getTicket(h.earshot.context.db, ticket.id))?.assignee).toBe(agent2);
+    await expectCardUpdated(
+      ticket.slackTs!,
+      updates,
+      `*Assignee*\\n<@${agent2}>`,
+      `<@${lead}> assigned to <@${agent2}>`,
+    );
   });
 
   it('Correct triage: records the new priority', async () => {
@@ -259,11 +294,18 @@ describe.each(KINDS)('modals through the real Bolt receiver and the sandbox Slac
     const ana = h.sandbox.as(agent1);
     await ana.selectOverflow(at(ticket.slackTs!), ACTIONS.overflow, OVERFLOW_OPTIONS.correct);
     expect(ana.currentView()?.callback_id).toBe(VIEWS.correct);
+    const updates = updatesOf(ticket.slackTs!).length;
     const done = await ana.submitView({ [BLOCKS.correctPriority]: 'P1', [BLOCKS.correctCategory]: 'bug_report' });
     expect(done.responseAction).toBe('close');
     const after = await getTicket(h.earshot.context.db, ticket.id);
     expect(after?.priority).toBe('P1');
     expect(after?.category).toBe('bug_report');
+    await expectCardUpdated(
+      ticket.slackTs!,
+      updates,
+      `P1 · Bug report · #${ticket.id}`,
+      `<@${agent1}> corrected triage: category → bug_report, priority → P1`,
+    );
   });
 
   it('Full text: shows the whole conversation, escaped, to a viewer too', async () => {
@@ -277,5 +319,70 @@ describe.each(KINDS)('modals through the real Bolt receiver and the sandbox Slac
     expect(json).toContain('&lt;@U123&gt;');
     expect(json).not.toContain('<https://evil');
     expect(view?.blocks.filter((b) => b.type === 'section').length).toBeGreaterThan(1);
+  });
+  it('Full text: a truncated card has a Full text button that opens the conversation in one click', async () => {
+    const long = `${'the parcel never came '.repeat(120)}END-OF-POST`;
+    const ticket = await newTicket(xSourceId, long);
+    const card = h.sandbox.workspace.message(FEEDBACK, ticket.slackTs!);
+    expect(JSON.stringify(card.blocks)).not.toContain('END-OF-POST');
+    const vic = h.sandbox.as(viewer);
+    const opens = h.sandbox.workspace.callsTo('views.open').length;
+    await vic.clickButton(at(ticket.slackTs!), ACTIONS.fullText);
+    expect(h.sandbox.workspace.callsTo('views.open')).toHaveLength(opens + 1);
+    const view = vic.currentView();
+    expect(view?.callback_id).toBe(VIEWS.fullText);
+    expect(JSON.stringify(view?.blocks)).toContain('END-OF-POST');
+    await vic.closeView();
+  });
+
+  it('Reply: a modal that lost its metadata says so on the text box instead of closing silently', async () => {
+    const ticket = await newTicket();
+    const ana = h.sandbox.as(agent1);
+    await ana.clickButton(at(ticket.slackTs!), ACTIONS.reply);
+    const view = ana.currentView()!;
+    view.private_metadata = 'not json';
+    const result = await ana.submitView({ [BLOCKS.replyText]: { [ACTIONS.replyTextChanged]: 'Sorry about that!' } });
+    expect(result.responseAction).toBe('errors');
+    expect(result.errors?.[BLOCKS.replyText]).toContain('lost track of its ticket, so nothing was sent');
+    expect(await h.earshot.context.db.select().from(replies).where(eq(replies.ticketId, ticket.id))).toHaveLength(0);
+    await ana.closeView();
+  });
+
+  it('Reply: a template that cannot be filled in is reported to the user, not only logged', async () => {
+    const shortLived = await addTemplate(h.earshot.context.db, userActor(SEED.users.admin, 'admin'), {
+      name: 'short-lived',
+      body: 'Hi {{author_name}}!',
+    });
+    const ticket = await newTicket();
+    const ana = h.sandbox.as(agent2);
+    await ana.clickButton(at(ticket.slackTs!), ACTIONS.reply);
+    const view = ana.currentView()!;
+    const before = ana.ephemerals().length;
+    // The picked template was removed in the meantime (its id is gone).
+    await removeTemplate(h.earshot.context.db, userActor(SEED.users.admin, 'admin'), { name: 'short-lived' });
+    await ana.choose({ viewId: view.id }, ACTIONS.templatePicked, String(shortLived.id));
+    const told = ana
+      .ephemerals()
+      .slice(before)
+      .map((e) => e.text);
+    expect(told).toEqual([expect.stringContaining('That template was removed meanwhile')]);
+    await ana.closeView();
+  });
+
+  it('Escalate: when filling the open modal fails, the user learns the modal is open but incomplete', async () => {
+    const ticket = await newTicket();
+    const ana = h.sandbox.as(agent1);
+    const before = ana.ephemerals().length;
+    h.sandbox.workspace.failNext('views.update', { error: 'internal_error' });
+    await ana.clickButton(at(ticket.slackTs!), ACTIONS.escalate);
+    expect(ana.currentView()?.callback_id).toBe(VIEWS.escalate);
+    const told = ana
+      .ephemerals()
+      .slice(before)
+      .map((e) => e.text);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toContain('The escalate form is open, but Earshot could not finish filling it in');
+    expect(told[0]).not.toContain('nothing was changed');
+    await ana.closeView();
   });
 });

@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
-import { formatDuration, maskPii, safeLink, slaStatus } from '../../src/slack/blocks/format.js';
+import { blocksTextLength, checkBlocks } from '../../src/sandbox/slack-api/block-limits.js';
+import { formatDuration, maskPii, originalPostLink, safeLink, slaStatus } from '../../src/slack/blocks/format.js';
 import { enforceBlockLimits, LIMITS } from '../../src/slack/blocks/limits.js';
 import { buildThreadLine } from '../../src/slack/blocks/thread-line.js';
 import { buildTicketCard, ticketIdFromBlockId } from '../../src/slack/blocks/ticket-card.js';
@@ -64,6 +65,8 @@ function item(text: string, overrides: Partial<Item> = {}): Item {
     parentExternalId: null,
     language: 'en',
     raw: null,
+    tags: [],
+    archived: false,
     triage: null,
     createdAt: NOW,
     receivedAt: NOW,
@@ -195,7 +198,7 @@ describe('buildTicketCard', () => {
     expect(text).toContain('New');
     expect(text).toContain('Unassigned');
     expect(text).toContain('3h 00m left for first response');
-    expect(text).toContain('<https://x.com/dana/status/1|Open the original post>');
+    expect(text).toContain('<https://x.com/dana/status/1|Open the original post on x.com>');
     expect(card.text).toBe('P2 complaint from @dana: My order never arrived');
     const actions = card.blocks.find((b) => b.type === 'actions');
     expect(actions?.type === 'actions' && actions.block_id && ticketIdFromBlockId(actions.block_id)).toBe(42);
@@ -313,8 +316,36 @@ describe('buildTicketCard', () => {
       );
       expectWithinLimits(card);
       expect(allText(card.blocks).join('\n')).toContain('Full text');
-      expect(OVERFLOW_OPTIONS.fullText).toBeTruthy();
+      // One click: a Full text button beside the truncated text, not only the overflow menu.
+      const sections = card.blocks.filter((b) => b.type === 'section' && b.accessory?.type === 'button');
+      expect(sections.length).toBeGreaterThan(0);
+      for (const section of sections) {
+        const accessory = section.type === 'section' ? section.accessory : undefined;
+        expect(accessory?.type === 'button' && [accessory.action_id, accessory.value]).toEqual([
+          ACTIONS.fullText,
+          '42',
+        ]);
+      }
     }
+  });
+
+  it('shows no Full text button when nothing was cut', () => {
+    const card = buildTicketCard(view('short and sweet'), { now: NOW, maskPii: false });
+    expect(JSON.stringify(card.blocks)).not.toContain(ACTIONS.fullText);
+    expect(JSON.stringify(card.blocks)).not.toContain('Truncated');
+  });
+
+  it('labels the original-post link with the host it leads to', () => {
+    const card = buildTicketCard(
+      view('x', { items: [item('x', { url: 'https://www.evil.example/x.com/dana/status/1' })] }),
+      { now: NOW, maskPii: false },
+    );
+    expect(allText(card.blocks).join('\n')).toContain('|Open the original post on evil.example>');
+    expect(originalPostLink('https://x.com/a/status/1')).toBe(
+      '<https://x.com/a/status/1|Open the original post on x.com>',
+    );
+    expect(originalPostLink('javascript:alert(1)')).toBeNull();
+    expect(originalPostLink(null)).toBeNull();
   });
 
   it('keeps emoji whole when truncating', () => {
@@ -330,8 +361,50 @@ describe('slaStatus', () => {
   it('counts down to the first response, then resolution, and says when it is overdue', () => {
     expect(slaStatus(base, NOW).line).toContain('3h 00m left for first response');
     expect(slaStatus({ ...base, firstResponseAt: NOW }, NOW).line).toContain('1d left for resolution');
-    expect(slaStatus(base, new Date(NOW.getTime() + 4 * 3600_000)).line).toContain('first response overdue by 1h 00m');
-    expect(slaStatus(base, new Date(NOW.getTime() + 2.5 * 3600_000)).line).toContain(':warning: 30m left');
+    expect(slaStatus(base, new Date(NOW.getTime() + 4 * 3600_000)).line).toBe(
+      ':rotating_light: first response overdue by 1h 00m',
+    );
+  });
+
+  it('takes its badge from the stored SLA state, not from a fixed hour', () => {
+    // 30 minutes left of a 4 h target the sweep has not flagged yet: no warning badge.
+    const soon = new Date(NOW.getTime() + 2.5 * 3600_000);
+    expect(slaStatus(base, soon).line).toBe(':hourglass_flowing_sand: 30m left for first response');
+    // The sweep's warning (75% of the target) shows even with days left, as on a P4.
+    const far = {
+      ...base,
+      firstResponseDueAt: new Date(NOW.getTime() + 3 * 86_400_000),
+      firstResponseSla: 'warning' as const,
+    };
+    expect(slaStatus(far, NOW)).toMatchObject({ state: 'warning', line: ':warning: 3d left for first response' });
+    // A breach is final, even if the due time moved later (a policy change).
+    expect(slaStatus({ ...base, firstResponseSla: 'breached' }, NOW).line).toBe(
+      ':rotating_light: first response target missed',
+    );
+    // After the first response, the resolution clock's state counts.
+    const answered = {
+      ...base,
+      firstResponseAt: NOW,
+      firstResponseSla: 'breached' as const,
+      resolutionSla: 'warning' as const,
+    };
+    expect(slaStatus(answered, NOW).line).toBe(':warning: 1d left for resolution');
+  });
+
+  it('uses the SLA module’s reading within business hours instead of adding wall-clock pauses', () => {
+    const paused = { ...base, firstResponseAt: NOW, slaPausedSeconds: 14 * 3600 };
+    // Around the clock the stored due time plus the paused seconds is right: 24 h + 14 h.
+    expect(slaStatus(paused, NOW).remainingMs).toBe(38 * 3600_000);
+    // Overnight pauses cover no business time: the SLA module says the due time did not move.
+    const clocks = {
+      firstResponse: { dueAt: NOW, leftMs: 0 },
+      resolution: { dueAt: new Date(NOW.getTime() + 24 * 3600_000), leftMs: 8 * 3600_000 },
+    };
+    expect(slaStatus(paused, NOW, clocks).remainingMs).toBe(24 * 3600_000);
+    // While paused there is no due time: the business time left is shown.
+    const waiting = { ...paused, status: 'waiting' as const, slaPausedAt: NOW };
+    const reading = slaStatus(waiting, NOW, { ...clocks, resolution: { dueAt: null, leftMs: 5 * 3600_000 } });
+    expect(reading.line).toBe(':double_vertical_bar: Paused, waiting on the customer (5h 00m left for resolution)');
   });
 
   it('does not count time spent waiting on the customer', () => {
@@ -399,6 +472,26 @@ describe('enforceBlockLimits', () => {
     const clamped = enforceBlockLimits(blocks);
     expectWithinLimits({ text: '', blocks: clamped.slice(0, 3) }, false);
     expect(clamped).toHaveLength(50);
+  });
+
+  it('keeps a message’s total text under the budget, so Slack never answers msg_blocks_too_long', () => {
+    const blocks: KnownBlock[] = [
+      { type: 'section', text: { type: 'mrkdwn', text: `*Ticket*\n${'&amp;'.repeat(590)}` } },
+      ...Array.from(
+        { length: 6 },
+        (_, i): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: `${i}${'x'.repeat(2900)}` } }),
+      ),
+      { type: 'context', elements: [{ type: 'mrkdwn', text: 'short line' }] },
+    ];
+    expect(blocksTextLength(blocks)).toBeGreaterThan(16_000);
+    const fitted = enforceBlockLimits(blocks);
+    expect(blocksTextLength(fitted)).toBeLessThanOrEqual(LIMITS.messageTextBudget);
+    expect(checkBlocks(fitted, 'message')).toEqual([]);
+    // The longest texts gave way; the short line is whole and no cut left half an entity.
+    expect(JSON.stringify(fitted)).toContain('short line');
+    for (const text of allText(fitted)) expect(text).not.toMatch(/&[a-z]*…$/);
+    // Views have no such budget.
+    expect(blocksTextLength(enforceBlockLimits(blocks, LIMITS.viewBlocks))).toBe(blocksTextLength(blocks));
   });
 });
 

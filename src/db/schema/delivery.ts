@@ -12,7 +12,7 @@ export const outbox = pgTable(
   'outbox',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    /** `card` (post or refresh a ticket card), `thread` (a line in its thread), `message`, `dm`. */
+    /** `card` (post or refresh a ticket card), `thread` (a line in its thread), `message`, `dm`, `digest` (a burst's card; its payload keeps the folded ticket ids). */
     kind: text('kind').notNull(),
     channel: text('channel').notNull(),
     ticketId: integer('ticket_id').references(() => tickets.id, { onDelete: 'cascade' }),

@@ -25,6 +25,11 @@ export const BLOCK_KIT_LIMITS = {
   placeholder: 150,
   altText: 2000,
   messageText: 40_000,
+  /**
+   * Characters of text across a message's blocks: past this Slack answers `msg_blocks_too_long`.
+   * Slack does not document the number; about 13k is where it has been seen.
+   */
+  messageBlocksText: 13_000,
   viewTitle: 24,
   privateMetadata: 3000,
 } as const;
@@ -296,6 +301,24 @@ export function checkBlocks(blocks: unknown, surface: Surface, pointer = '/block
     checker.block(block, `${pointer}/${index}`, seen);
   });
   return checker.problems;
+}
+
+/** The characters of every text object (`mrkdwn`, `plain_text`) in a list of blocks, summed. */
+export function blocksTextLength(blocks: unknown): number {
+  let total = 0;
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) walk(item);
+      return;
+    }
+    if (!value || typeof value !== 'object') return;
+    const object = value as Json;
+    if ((object.type === 'mrkdwn' || object.type === 'plain_text') && typeof object.text === 'string')
+      total += object.text.length;
+    for (const child of Object.values(object)) if (child && typeof child === 'object') walk(child);
+  };
+  walk(blocks);
+  return total;
 }
 
 /** Checks a modal or Home view the way views.open/update/push/publish do (problems answer `invalid_arguments`). */

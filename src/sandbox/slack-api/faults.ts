@@ -8,6 +8,12 @@ export interface FaultSpec {
   error?: string;
   /** How many calls fail (default 1). */
   count?: number;
+  /**
+   * The call succeeds at Slack (the message is posted) but its answer is lost: `drop` closes the
+   * connection, `500` answers HTTP 500, `hang` never answers (until `releaseHeld()`). This is the
+   * timeout or dropped connection after which a client cannot know whether its post happened.
+   */
+  answerLost?: 'drop' | 500 | 'hang';
 }
 
 interface PendingFault {
@@ -15,6 +21,7 @@ interface PendingFault {
   status: number;
   retryAfter: number;
   error?: string;
+  answerLost?: 'drop' | 500 | 'hang';
   remaining: number;
 }
 
@@ -22,7 +29,9 @@ interface PendingFault {
 export type FaultAnswer =
   | { kind: 'status'; status: number; retryAfter?: number; error: string }
   | { kind: 'error'; error: string }
-  | { kind: 'unreachable' };
+  | { kind: 'unreachable' }
+  /** Run the method, then lose its answer as `how` says. */
+  | { kind: 'lost'; how: 'drop' | 500 | 'hang' };
 
 /** `true`/'http' answers 503 to everything; 'unreachable' drops connections, as an unreachable host does. */
 export type DownMode = boolean | 'http' | 'unreachable';
@@ -34,6 +43,7 @@ export type DownMode = boolean | 'http' | 'unreachable';
 export class FaultInjector {
   private pending: PendingFault[] = [];
   private down: DownMode = false;
+  private readonly held = new Set<() => void>();
 
   failNext(method: string, spec: FaultSpec = {}): void {
     this.pending.push({
@@ -41,6 +51,7 @@ export class FaultInjector {
       status: spec.error !== undefined ? 200 : (spec.status ?? 500),
       retryAfter: spec.retryAfter ?? 1,
       ...(spec.error !== undefined ? { error: spec.error } : {}),
+      ...(spec.answerLost !== undefined ? { answerLost: spec.answerLost } : {}),
       remaining: spec.count ?? 1,
     });
   }
@@ -56,6 +67,20 @@ export class FaultInjector {
   clear(): void {
     this.pending = [];
     this.down = false;
+    this.releaseHeld();
+  }
+
+  /** Remembers how to end a request whose answer is held back (`answerLost: 'hang'`). */
+  hold(end: () => void): void {
+    this.held.add(end);
+  }
+
+  /** Ends every held request by dropping its connection, as a client timeout would find it. */
+  releaseHeld(): number {
+    const ends = [...this.held];
+    this.held.clear();
+    for (const end of ends) end();
+    return ends.length;
   }
 
   /** The failure this call of `method` gets, if any; consumes one use of a queued fault. */
@@ -67,6 +92,7 @@ export class FaultInjector {
     const fault = this.pending[index]!;
     fault.remaining -= 1;
     if (fault.remaining <= 0) this.pending.splice(index, 1);
+    if (fault.answerLost !== undefined) return { kind: 'lost', how: fault.answerLost };
     if (fault.error !== undefined) return { kind: 'error', error: fault.error };
     if (fault.status === 429)
       return { kind: 'status', status: 429, retryAfter: fault.retryAfter, error: 'ratelimited' };

@@ -10,6 +10,8 @@ import type { SlackWorkspace } from './workspace.js';
 /** Arguments Slack takes as JSON strings in form bodies; the sandbox decodes them for methods and recorded calls. */
 const JSON_ARGS = ['blocks', 'attachments', 'view', 'metadata', 'files', 'unfurls', 'user_auth_blocks'];
 const MAX_API_BODY = 2 * 1024 * 1024;
+/** Methods that take the app-level token (`xapp-…`) instead of the bot token. */
+const APP_LEVEL_METHODS = new Set(['apps.connections.open']);
 const MAX_UPLOAD = 20 * 1024 * 1024;
 
 interface ParsedRequest {
@@ -85,7 +87,7 @@ export function webApiRoutes({ workspace: ws, botToken, logger }: WebApiRouteOpt
       return;
     }
     const { args, contentType, token } = parsed;
-    const record = (status: number, body: Json) =>
+    const record = (status: number, body: Json, retryAfter?: string) =>
       ws.record({
         method,
         args,
@@ -93,6 +95,7 @@ export function webApiRoutes({ workspace: ws, botToken, logger }: WebApiRouteOpt
         status,
         ok: body.ok === true,
         ...(typeof body.error === 'string' ? { error: body.error } : {}),
+        ...(retryAfter !== undefined ? { retryAfter: Number(retryAfter) } : {}),
         response: body,
         contentType,
       });
@@ -105,9 +108,9 @@ export function webApiRoutes({ workspace: ws, botToken, logger }: WebApiRouteOpt
     }
     if (fault?.kind === 'status') {
       const body = { ok: false, error: fault.error };
-      record(fault.status, body);
       const headers: Record<string, string> =
         fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
+      record(fault.status, body, headers['retry-after']);
       answer(res, fault.status, body, headers);
       return;
     }
@@ -124,7 +127,9 @@ export function webApiRoutes({ workspace: ws, botToken, logger }: WebApiRouteOpt
     const headers: Record<string, string> = {};
     if (!handler) body = { ok: false, error: 'unknown_method', req_method: method };
     else if (!token) body = { ok: false, error: 'not_authed' };
-    else if (token !== botToken) body = { ok: false, error: 'invalid_auth' };
+    else if (APP_LEVEL_METHODS.has(method) && token === botToken) body = { ok: false, error: 'not_allowed_token_type' };
+    else if (APP_LEVEL_METHODS.has(method) ? token !== ws.socketMode?.appToken : token !== botToken)
+      body = { ok: false, error: 'invalid_auth' };
     else {
       try {
         body = { ok: true, ...(await handler({ ws, args })) };
@@ -142,7 +147,20 @@ export function webApiRoutes({ workspace: ws, botToken, logger }: WebApiRouteOpt
         }
       }
     }
-    record(status, body);
+    if (fault?.kind === 'lost') {
+      // Slack did the work; the client never learns it.
+      if (fault.how === 500) {
+        const lost = { ok: false, error: 'internal_error' };
+        record(500, { ...lost, performed: body });
+        answer(res, 500, lost);
+      } else {
+        record(0, { ok: false, error: fault.how === 'drop' ? 'answer_dropped' : 'answer_held', performed: body });
+        if (fault.how === 'drop') req.socket.destroy();
+        else ws.faults.hold(() => req.socket.destroy());
+      }
+      return;
+    }
+    record(status, body, headers['retry-after']);
     answer(res, status, body, headers);
   }
 

@@ -169,6 +169,8 @@ export interface SlackCall {
   status: number;
   ok: boolean;
   error?: string;
+  /** Seconds of the Retry-After header, on a 429. */
+  retryAfter?: number;
   response?: Json;
   contentType: string;
 }

@@ -71,6 +71,8 @@ export class SlackWorkspace {
   readonly rateLimiter: ChannelRateLimiter;
   readonly now: () => number;
   readonly baseUrl: () => string;
+  /** Socket Mode: the app-level token `apps.connections.open` takes and the WebSocket URL it hands out. */
+  socketMode: { appToken: string; url: string } | null = null;
 
   private readonly messages = new Map<string, SandboxMessage[]>();
   private ephemerals: SandboxEphemeral[] = [];
@@ -572,7 +574,8 @@ export class SlackWorkspace {
   // --- recording and faults ---
 
   record(call: SlackCall): void {
-    this.calls.push(call);
+    // A long-running sandbox keeps the latest 5,000 calls (an index passed as `since` shifts past that).
+    if (this.calls.push(call) > 5000) this.calls.splice(0, this.calls.length - 5000);
   }
 
   /** Recorded calls of one method (successful or not), oldest first. */
@@ -601,6 +604,19 @@ export class SlackWorkspace {
 
   disableRateLimit(): void {
     this.rateLimiter.disable();
+  }
+
+  /** Ends the requests held by `answerLost: 'hang'` faults (their connections drop). */
+  releaseHeld(): number {
+    return this.faults.releaseHeld();
+  }
+
+  /**
+   * Lets the app connect over Socket Mode: `apps.connections.open` with `appToken` (an `xapp-`
+   * token) answers `url`, the WebSocket server a test runs.
+   */
+  enableSocketMode(settings: { appToken: string; url: string }): void {
+    this.socketMode = { ...settings };
   }
 
   /**

@@ -1,7 +1,8 @@
-import type { KnownBlock, View } from '@slack/types';
+import type { Button, KnownBlock, View } from '@slack/types';
 import type { Ticket } from '../../tickets/types.js';
-import { ACTIONS, VIEWS } from '../ids.js';
+import { ACTIONS, BLOCK_IDS, VIEWS } from '../ids.js';
 import { safeMrkdwn } from '../mrkdwn.js';
+import { maskPii, piiSpansOf } from './format.js';
 import { enforceBlockLimits, LIMITS } from './limits.js';
 
 export type DigestTicket = Pick<Ticket, 'id' | 'category' | 'priority' | 'topics'>;
@@ -21,22 +22,29 @@ function countBy<T>(values: readonly T[]): [T, number][] {
   return [...counts.entries()].sort((a, b) => b[1] - a[1]);
 }
 
-/** The digest button's value: the folded ticket ids, as many as fit in a button value. */
-export function encodeDigestValue(ticketIds: readonly number[]): string {
-  const ids: number[] = [];
-  for (const id of ticketIds) {
-    if (JSON.stringify({ t: [...ids, id] }).length > LIMITS.buttonValue) break;
-    ids.push(id);
-  }
-  return JSON.stringify({ t: ids });
+/** Tickets the digest modal lists per page. */
+export const DIGEST_PAGE_SIZE = 90;
+
+/** What the digest's buttons carry: the digest (its ticket ids are stored with it) and the page. */
+export interface DigestRef {
+  digestId: number;
+  offset: number;
 }
 
-export function decodeDigestValue(value: string | undefined): number[] {
+/** The digest card's and the modal's paging buttons' value: `{"d":12,"o":90}`. */
+export function encodeDigestValue(ref: DigestRef): string {
+  return JSON.stringify({ d: ref.digestId, o: ref.offset });
+}
+
+/** Reads a digest button's value; null when it is not one. */
+export function decodeDigestValue(value: string | undefined): DigestRef | null {
   try {
-    const parsed = JSON.parse(value ?? '') as { t?: unknown };
-    return Array.isArray(parsed.t) ? parsed.t.filter((id): id is number => Number.isSafeInteger(id) && id > 0) : [];
+    const parsed = JSON.parse(value ?? '') as { d?: unknown; o?: unknown };
+    if (!Number.isSafeInteger(parsed.d) || (parsed.d as number) <= 0) return null;
+    const offset = Number.isSafeInteger(parsed.o) && (parsed.o as number) >= 0 ? (parsed.o as number) : 0;
+    return { digestId: parsed.d as number, offset };
   } catch {
-    return [];
+    return null;
   }
 }
 
@@ -44,7 +52,12 @@ export function decodeDigestValue(value: string | undefined): number[] {
  * One card standing in for a burst: "124 new items in the last 5 minutes: 80 complaints about
  * checkout, …" and a button that lists them. Topics come from triage, so they are escaped.
  */
-export function buildDigestCard(input: { tickets: readonly DigestTicket[]; windowMinutes: number }): {
+export function buildDigestCard(input: {
+  /** The digest's id: its outbox row, which stores the folded ticket ids for the modal. */
+  digestId: number;
+  tickets: readonly DigestTicket[];
+  windowMinutes: number;
+}): {
   text: string;
   blocks: KnownBlock[];
 } {
@@ -85,7 +98,7 @@ export function buildDigestCard(input: { tickets: readonly DigestTicket[]; windo
           type: 'button',
           action_id: ACTIONS.openDigest,
           text: { type: 'plain_text', text: `Open the ${tickets.length} items` },
-          value: encodeDigestValue(tickets.map((t) => t.id)),
+          value: encodeDigestValue({ digestId: input.digestId, offset: 0 }),
         },
       ],
     },
@@ -101,30 +114,63 @@ export interface DigestEntry {
   status: Ticket['status'];
   handle: string | null;
   text: string;
+  /** The first message's triage, whose PII spans index into `text`. */
+  triage?: unknown;
 }
 
-/** The modal behind the digest's button: the folded tickets, most urgent first, escaped and short. */
-export function buildDigestModal(entries: readonly DigestEntry[], requested: number): View {
-  const shown = [...entries].sort((a, b) => a.priority.localeCompare(b.priority) || a.id - b.id).slice(0, 90);
-  const blocks: KnownBlock[] = shown.map((entry) => ({
-    type: 'section',
-    text: {
-      type: 'mrkdwn',
-      text: `*#${entry.id}* · ${entry.priority} ${entry.category.replace('_', ' ')} · ${entry.status}${
-        entry.handle ? ` · @${safeMrkdwn(entry.handle, 60)}` : ''
-      }\n${safeMrkdwn(entry.text.replace(/\s+/g, ' '), 200).replace(/^/gm, '>')}`,
-    },
-  }));
-  const more = Math.max(0, requested - shown.length);
+export interface DigestModalInput {
+  digestId: number;
+  /** This page's tickets, most urgent first (the query sorts and pages). */
+  entries: readonly DigestEntry[];
+  /** How many tickets the digest stands for. */
+  total: number;
+  offset: number;
+  /** EARSHOT_MASK_PII: hide e-mails, phone, order and card numbers in the excerpts. */
+  maskPii: boolean;
+}
+
+/**
+ * The modal behind the digest's button: one page of the folded tickets, most urgent first, escaped
+ * and short, with Previous/Next buttons that page through all of them.
+ */
+export function buildDigestModal(input: DigestModalInput): View {
+  const { entries, total, offset } = input;
+  const blocks: KnownBlock[] = entries.slice(0, DIGEST_PAGE_SIZE).map((entry) => {
+    const text = input.maskPii ? maskPii(entry.text, piiSpansOf(entry.triage)) : entry.text;
+    return {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*#${entry.id}* · ${entry.priority} ${entry.category.replace('_', ' ')} · ${entry.status}${
+          entry.handle ? ` · @${safeMrkdwn(entry.handle, 60)}` : ''
+        }\n${safeMrkdwn(text.replace(/\s+/g, ' '), 200).replace(/^/gm, '>')}`,
+      },
+    };
+  });
+  const shownTo = offset + Math.min(entries.length, DIGEST_PAGE_SIZE);
+  const range = total === 0 ? 'No items.' : `Items ${Math.min(offset + 1, total)}–${shownTo} of ${total}.`;
   blocks.push({
     type: 'context',
-    elements: [
-      {
-        type: 'mrkdwn',
-        text: `${more > 0 ? `${more} more not shown. ` : ''}\`/earshot ticket <id>\` shows one; working it posts its card.`,
-      },
-    ],
+    elements: [{ type: 'mrkdwn', text: `${range} \`/earshot ticket <id>\` shows one; working it posts its card.` }],
   });
+  const paging: Button[] = [];
+  if (offset > 0) {
+    paging.push({
+      type: 'button',
+      action_id: ACTIONS.digestPage,
+      text: { type: 'plain_text', text: `Previous ${DIGEST_PAGE_SIZE}` },
+      value: encodeDigestValue({ digestId: input.digestId, offset: Math.max(0, offset - DIGEST_PAGE_SIZE) }),
+    });
+  }
+  if (shownTo < total) {
+    paging.push({
+      type: 'button',
+      action_id: ACTIONS.digestPage,
+      text: { type: 'plain_text', text: `Next ${Math.min(DIGEST_PAGE_SIZE, total - shownTo)}` },
+      value: encodeDigestValue({ digestId: input.digestId, offset: shownTo }),
+    });
+  }
+  if (paging.length > 0) blocks.push({ type: 'actions', block_id: BLOCK_IDS.digestPaging, elements: paging });
   return {
     type: 'modal',
     callback_id: VIEWS.digest,

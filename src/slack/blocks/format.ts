@@ -29,6 +29,8 @@ export type SlaPhase = 'first_response' | 'resolution' | 'done' | 'none';
 
 export interface SlaStatus {
   phase: SlaPhase;
+  /** The stored state of the running clock (the SLA sweep moves it: warning at 75%, breached at 100%). */
+  state: Ticket['firstResponseSla'] | null;
   /** Milliseconds left (negative when overdue); null when no target applies. */
   remainingMs: number | null;
   paused: boolean;
@@ -36,42 +38,70 @@ export interface SlaStatus {
   line: string;
 }
 
+/** One clock as the SLA module reads it: its due time (null while paused) and the target time still left. */
+export interface SlaClockView {
+  dueAt: Date | null;
+  leftMs: number;
+}
+
+/** Both clocks, read with the policy's business hours and the pauses (see src/slack/card-sla.ts). */
+export interface SlaClocks {
+  firstResponse: SlaClockView;
+  resolution: SlaClockView;
+}
+
+type SlaTicket = Pick<
+  Ticket,
+  | 'status'
+  | 'firstResponseAt'
+  | 'firstResponseDueAt'
+  | 'resolutionDueAt'
+  | 'slaPausedAt'
+  | 'slaPausedSeconds'
+  | 'resolvedAt'
+  | 'firstResponseSla'
+  | 'resolutionSla'
+>;
+
 /**
  * The SLA clock as a card shows it: the first-response target until someone answered, then the
- * resolution target. Time spent waiting on the customer does not count (paused seconds so far,
- * plus the current pause), so the due time moves later by exactly that much.
+ * resolution target. The badge is the ticket's stored SLA state (the sweep's warning at 75% of the
+ * target and breach at 100%), and a due time already past; the time left comes from `clocks` when
+ * the SLA module read them (business hours), else from the stored due time plus the paused time,
+ * which is exact around the clock.
  */
-export function slaStatus(
-  ticket: Pick<
-    Ticket,
-    | 'status'
-    | 'firstResponseAt'
-    | 'firstResponseDueAt'
-    | 'resolutionDueAt'
-    | 'slaPausedAt'
-    | 'slaPausedSeconds'
-    | 'resolvedAt'
-  >,
-  now: Date,
-): SlaStatus {
+export function slaStatus(ticket: SlaTicket, now: Date, clocks?: SlaClocks | null): SlaStatus {
   if (ticket.status === 'resolved' || ticket.status === 'closed') {
-    return { phase: 'done', remainingMs: null, paused: false, line: ':white_check_mark: Done' };
+    return { phase: 'done', state: null, remainingMs: null, paused: false, line: ':white_check_mark: Done' };
   }
   const phase: SlaPhase = ticket.firstResponseAt ? 'resolution' : 'first_response';
   const due = phase === 'first_response' ? ticket.firstResponseDueAt : ticket.resolutionDueAt;
-  if (!due) return { phase: 'none', remainingMs: null, paused: false, line: 'No target' };
-  const pausedNow = ticket.slaPausedAt ? Math.max(0, now.getTime() - ticket.slaPausedAt.getTime()) : 0;
-  const effectiveDue = due.getTime() + ticket.slaPausedSeconds * 1000 + pausedNow;
-  const remainingMs = effectiveDue - now.getTime();
-  const what = phase === 'first_response' ? 'first response' : 'resolution';
+  if (!due) return { phase: 'none', state: null, remainingMs: null, paused: false, line: 'No target' };
+  const state = phase === 'first_response' ? ticket.firstResponseSla : ticket.resolutionSla;
   const paused = ticket.slaPausedAt !== null;
-  let line: string;
-  if (paused)
-    line = `:double_vertical_bar: Paused, waiting on the customer (${formatDuration(remainingMs)} left for ${what})`;
-  else if (remainingMs < 0) line = `:rotating_light: ${what} overdue by ${formatDuration(remainingMs)}`;
-  else if (remainingMs < 60 * 60_000) line = `:warning: ${formatDuration(remainingMs)} left for ${what}`;
-  else line = `:hourglass_flowing_sand: ${formatDuration(remainingMs)} left for ${what}`;
-  return { phase, remainingMs, paused, line };
+  let remainingMs: number;
+  const clock = clocks ? (phase === 'first_response' ? clocks.firstResponse : clocks.resolution) : null;
+  if (clock) {
+    remainingMs = clock.dueAt ? clock.dueAt.getTime() - now.getTime() : clock.leftMs;
+  } else {
+    const pausedNow = ticket.slaPausedAt ? Math.max(0, now.getTime() - ticket.slaPausedAt.getTime()) : 0;
+    remainingMs = due.getTime() + ticket.slaPausedSeconds * 1000 + pausedNow - now.getTime();
+  }
+  const what = phase === 'first_response' ? 'first response' : 'resolution';
+  const missed = state === 'breached' || remainingMs < 0;
+  const badge = missed
+    ? ':rotating_light:'
+    : state === 'warning'
+      ? ':warning:'
+      : paused
+        ? ':double_vertical_bar:'
+        : ':hourglass_flowing_sand:';
+  let words: string;
+  if (remainingMs < 0) words = `${what} overdue by ${formatDuration(remainingMs)}`;
+  else if (state === 'breached') words = `${what} target missed`;
+  else words = `${formatDuration(remainingMs)} left for ${what}`;
+  if (paused) words = `Paused, waiting on the customer (${words})`;
+  return { phase, state, remainingMs, paused, line: `${badge} ${words}` };
 }
 
 const MASK_LABEL: Record<PiiSpan['kind'], string> = {
@@ -147,4 +177,19 @@ export function safeLink(url: string | null | undefined, label: string): string 
   const href = parsed.href.replace(/[|<> ]/g, (c) => encodeURIComponent(c)).replace(/&/g, '&amp;');
   if (href.length > 2000) return null;
   return `<${href}|${escapeMrkdwn(label)}>`;
+}
+
+/**
+ * A link to the customer's original post whose label names the host it leads to: webhook senders
+ * supply the URL, so the label must not let `https://evil.example` pass as the post.
+ */
+export function originalPostLink(url: string | null | undefined, label = 'Open the original post'): string | null {
+  if (!url) return null;
+  let host: string;
+  try {
+    host = new URL(url).hostname.replace(/^www\./, '');
+  } catch {
+    return null;
+  }
+  return safeLink(url, host ? `${label} on ${host.slice(0, 100)}` : label);
 }

@@ -35,7 +35,7 @@ export function buildHomeView(input: HomeInput): HomeView {
     { type: 'context', elements: [{ type: 'mrkdwn', text: updated }] },
     ...section(
       `SLA warnings (${queue.slaWarnings.length})`,
-      'No ticket is near its first-response deadline.',
+      'No ticket is near an SLA deadline.',
       list(queue.slaWarnings),
     ),
     { type: 'divider' },

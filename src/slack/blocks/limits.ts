@@ -31,9 +31,51 @@ function clampText<T extends Text>(text: T, max: number): T {
 
 /**
  * Clamps a message's blocks to Slack's limits: the block count, section and field text, header,
- * button text and value, element counts. Builders aim to stay inside already; this guarantees it.
+ * button text and value, element counts, and (for messages) the total text Slack takes before it
+ * answers `msg_blocks_too_long`. Builders aim to stay inside already; this guarantees it.
  */
 export function enforceBlockLimits(blocks: readonly KnownBlock[], maxBlocks: number = LIMITS.messageBlocks) {
+  const clamped = clampBlocks(blocks, maxBlocks);
+  return maxBlocks <= LIMITS.messageBlocks ? fitTextBudget(clamped, LIMITS.messageTextBudget) : clamped;
+}
+
+/** Every text object (`{ type, text }`) in a list of blocks, wherever it sits. */
+function textObjects(value: unknown, found: Text[] = []): Text[] {
+  if (Array.isArray(value)) {
+    for (const item of value) textObjects(item, found);
+  } else if (value && typeof value === 'object') {
+    const object = value as Partial<Text>;
+    if ((object.type === 'mrkdwn' || object.type === 'plain_text') && typeof object.text === 'string')
+      found.push(object as Text);
+    for (const child of Object.values(value)) if (child && typeof child === 'object') textObjects(child, found);
+  }
+  return found;
+}
+
+/**
+ * Keeps the blocks' total text within `budget` characters by shortening the longest texts first
+ * (the customer's quote, long reasons), never below a line's worth. Works on a copy.
+ */
+export function fitTextBudget(blocks: readonly KnownBlock[], budget: number): KnownBlock[] {
+  const copy = structuredClone(blocks) as KnownBlock[];
+  const texts = textObjects(copy);
+  let excess = texts.reduce((sum, t) => sum + t.text.length, 0) - budget;
+  if (excess <= 0) return copy;
+  for (const text of [...texts].sort((a, b) => b.text.length - a.text.length)) {
+    if (excess <= 0) break;
+    const cut = Math.min(excess, text.text.length - 80);
+    if (cut <= 0) continue;
+    const before = text.text.length;
+    // A cut never leaves half an entity or an unclosed `<…` behind.
+    text.text = truncate(text.text, before - cut)
+      .replace(/&[a-z]*…$/, '…')
+      .replace(/<[^>]*…$/, '…');
+    excess -= before - text.text.length;
+  }
+  return copy;
+}
+
+function clampBlocks(blocks: readonly KnownBlock[], maxBlocks: number): KnownBlock[] {
   return blocks.slice(0, maxBlocks).map((block): KnownBlock => {
     switch (block.type) {
       case 'header':

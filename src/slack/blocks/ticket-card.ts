@@ -1,9 +1,17 @@
 import type { ActionsBlock, Button, KnownBlock, PlainTextOption } from '@slack/types';
 import type { TicketView } from '../../tickets/queries.js';
 import type { Item, Ticket } from '../../tickets/types.js';
-import { ACTIONS, OVERFLOW_OPTIONS } from '../ids.js';
+import { ACTIONS, BLOCK_IDS, OVERFLOW_OPTIONS } from '../ids.js';
 import { safeMrkdwn, truncate } from '../mrkdwn.js';
-import { formatCount, maskPii, mentionUser, piiSpansOf, safeLink, slaStatus } from './format.js';
+import {
+  formatCount,
+  maskPii,
+  mentionUser,
+  originalPostLink,
+  piiSpansOf,
+  type SlaClocks,
+  slaStatus,
+} from './format.js';
 import { enforceBlockLimits, LIMITS } from './limits.js';
 
 export interface TicketCardOptions {
@@ -16,6 +24,8 @@ export interface TicketCardOptions {
   latestLimit?: number;
   /** The ticket's latest reply to the customer, if any: the card shows how its delivery went. */
   latestReply?: ReplySummary | null;
+  /** The SLA clocks as the SLA module reads them (business hours); without them the stored due times are used. */
+  slaClocks?: SlaClocks | null;
 }
 
 /** What the card shows of a reply: who sent it and whether it reached the customer. */
@@ -141,7 +151,7 @@ export function ticketActionsBlockId(ticketId: number): string {
   return `${TICKET_ACTIONS_BLOCK_PREFIX}${ticketId}`;
 }
 
-export const TICKET_ACTIONS_BLOCK_PREFIX = 'ticket_actions:';
+export const TICKET_ACTIONS_BLOCK_PREFIX = BLOCK_IDS.ticketActionsPrefix;
 
 /** The ticket id in a card's actions block id, or null. */
 export function ticketIdFromBlockId(blockId: string | undefined): number | null {
@@ -150,7 +160,7 @@ export function ticketIdFromBlockId(blockId: string | undefined): number | null 
   return Number.isSafeInteger(id) && id > 0 ? id : null;
 }
 
-function fields(view: TicketView, now: Date): { type: 'mrkdwn'; text: string }[] {
+function fields(view: TicketView, now: Date, clocks: SlaClocks | null | undefined): { type: 'mrkdwn'; text: string }[] {
   const { ticket } = view;
   const reasons = ticket.priorityReasons.length
     ? `: ${safeMrkdwn(ticket.priorityReasons.slice(0, 8).join(', '), 400)}`
@@ -173,7 +183,7 @@ function fields(view: TicketView, now: Date): { type: 'mrkdwn'; text: string }[]
     { type: 'mrkdwn', text: `*Sentiment*\n${SENTIMENT_LABEL[ticket.sentiment]}${score}` },
     { type: 'mrkdwn', text: `*Assignee*\n${ticket.assignee ? mentionUser(ticket.assignee) : 'Unassigned'}` },
     { type: 'mrkdwn', text: `*Escalation*\n${escalation}` },
-    { type: 'mrkdwn', text: `*SLA*\n${slaStatus(ticket, now).line}` },
+    { type: 'mrkdwn', text: `*SLA*\n${slaStatus(ticket, now, clocks).line}` },
     { type: 'mrkdwn', text: `*Tags*\n${tags}` },
   ];
 }
@@ -201,12 +211,16 @@ export function buildTicketCard(view: TicketView, options: TicketCardOptions): T
   });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: authorLine(view) }] });
 
-  let truncated = false;
+  // Truncated text gets a Full text button beside it: the whole conversation is one click away.
+  const fullText = button('Full text', ACTIONS.fullText, String(ticket.id));
   if (first) {
     const original = quote(displayText(first, ticket, options.maskPii, true), textLimit);
-    truncated = original.truncated;
-    const hint = truncated ? '\n_Truncated: the ⋯ menu › Full text shows all of it._' : '';
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `${original.mrkdwn}${hint}` } });
+    const hint = original.truncated ? '\n_Truncated: Full text shows all of it._' : '';
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `${original.mrkdwn}${hint}` },
+      ...(original.truncated ? { accessory: fullText } : {}),
+    });
   } else {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: '_No message text._' } });
   }
@@ -214,13 +228,20 @@ export function buildTicketCard(view: TicketView, options: TicketCardOptions): T
   if (latest) {
     const latestText = quote(displayText(latest, ticket, options.maskPii, false), latestLimit);
     const heading = `*Latest from the customer* (${items.length} messages in this conversation)`;
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `${heading}\n${latestText.mrkdwn}` } });
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `${heading}\n${latestText.mrkdwn}` },
+      ...(latestText.truncated ? { accessory: fullText } : {}),
+    });
   }
 
-  blocks.push({ type: 'section', fields: fields(view, options.now) });
+  blocks.push({ type: 'section', fields: fields(view, options.now, options.slaClocks) });
 
   const notes: string[] = [];
-  const triage = ticket.triage as { lowConfidence?: unknown; confidence?: unknown };
+  const triage = ticket.triage as { lowConfidence?: unknown; confidence?: unknown; provider?: unknown };
+  if (triage.provider === 'embedded-fallback') {
+    notes.push(':zap: Triaged by the embedded classifier: OpenAI was unavailable');
+  }
   if (triage.lowConfidence === true) {
     const confidence =
       typeof triage.confidence === 'number' ? ` (${Math.round(triage.confidence * 100)}% confident)` : '';
@@ -231,7 +252,7 @@ export function buildTicketCard(view: TicketView, options: TicketCardOptions): T
   if (reply) notes.push(replyNote(reply));
   if (notes.length) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: notes.join('\n') }] });
 
-  const link = safeLink(first?.url, 'Open the original post');
+  const link = originalPostLink(first?.url);
   const footer = [`Ticket #${ticket.id}`, link].filter(Boolean).join('  ·  ');
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: footer }] });
 

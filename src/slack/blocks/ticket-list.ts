@@ -15,11 +15,27 @@ const PRIORITY_MARK: Record<Ticket['priority'], string> = {
   P4: ':white_circle: P4',
 };
 
-/** How a ticket's first-response SLA stands at `now`: "due in 20m", "overdue by 1h", or null once answered. */
-export function slaNote(ticket: Pick<Ticket, 'firstResponseAt' | 'firstResponseDueAt'>, now: Date): string | null {
-  if (ticket.firstResponseAt || !ticket.firstResponseDueAt) return null;
-  const left = ticket.firstResponseDueAt.getTime() - now.getTime();
-  return left >= 0 ? `first reply due in ${formatDuration(left)}` : `first reply overdue by ${formatDuration(-left)}`;
+/**
+ * How a ticket's SLA stands at `now`: the first response until someone answered ("first reply due in
+ * 20m", "overdue by 1h"), then the resolution; null when no target applies. A clock the SLA sweep
+ * marked breached says so even if its due time moved.
+ */
+export function slaNote(
+  ticket: Pick<
+    Ticket,
+    'firstResponseAt' | 'firstResponseDueAt' | 'resolutionDueAt' | 'firstResponseSla' | 'resolutionSla' | 'status'
+  >,
+  now: Date,
+): string | null {
+  if (ticket.status === 'resolved' || ticket.status === 'closed') return null;
+  const first = !ticket.firstResponseAt;
+  const due = first ? ticket.firstResponseDueAt : ticket.resolutionDueAt;
+  if (!due) return null;
+  const what = first ? 'first reply' : 'resolution';
+  const left = due.getTime() - now.getTime();
+  if (left < 0) return `${what} overdue by ${formatDuration(-left)}`;
+  if ((first ? ticket.firstResponseSla : ticket.resolutionSla) === 'breached') return `${what} target missed`;
+  return `${what} due in ${formatDuration(left)}`;
 }
 
 /**

@@ -14,19 +14,33 @@ export interface ParsedCommand {
   share: boolean;
 }
 
-/** Splits the command text; a trailing `share` asks for the answer in the channel. */
-export function parseCommandText(text: string): ParsedCommand {
+/**
+ * Whether a subcommand's answer may be posted in the channel: it says so (`shareable`, read-only
+ * output), or it names the permission sharing needs. Anything else (templates, roles, sources with
+ * their webhook secret) always answers only the person who asked.
+ */
+export function isShareable(subcommand: ShareableSubcommand | undefined): boolean {
+  return Boolean(subcommand && (subcommand.shareable === true || subcommand.sharePermission !== undefined));
+}
+
+/**
+ * Splits the command text. A trailing `share` asks for the answer in the channel, but only for a
+ * subcommand `shareable(name)` accepts; for the others it is just a word of the arguments
+ * (`template add thanks Thanks, feel free to share` keeps its last word).
+ */
+export function parseCommandText(text: string, shareable: (name: string) => boolean = () => false): ParsedCommand {
   const trimmed = text.trim();
   const match = /^(\S+)\s*([\s\S]*)$/.exec(trimmed);
   if (!match) return { name: '', args: '', share: false };
+  const name = (match[1] ?? '').toLowerCase();
   let args = (match[2] ?? '').trim();
   let share = false;
-  const shared = /(?:^|\s)share$/i.exec(args);
+  const shared = shareable(name) ? /(?:^|\s)share$/i.exec(args) : null;
   if (shared) {
     share = true;
     args = args.slice(0, shared.index).trim();
   }
-  return { name: (match[1] ?? '').toLowerCase(), args, share };
+  return { name, args, share };
 }
 
 /**
@@ -48,8 +62,9 @@ export async function dispatchCommand(
   ctx: Omit<CommandContext, 'args'>,
   text: string,
 ): Promise<CommandReply> {
-  const parsed = parseCommandText(text);
-  const subcommand = subcommands.find((s) => s.name === parsed.name);
+  const find = (name: string) => subcommands.find((s) => s.name === name);
+  const parsed = parseCommandText(text, (name) => isShareable(find(name)));
+  const subcommand = find(parsed.name);
   if (!subcommand) {
     const intro =
       parsed.name && parsed.name !== 'help' ? `I don't know \`${escapeMrkdwn(parsed.name.slice(0, 40))}\`.` : null;

@@ -19,6 +19,7 @@ export const findCommand: Subcommand = {
   usage: 'find <text|@handle|#id>',
   summary: 'search tickets by text, customer handle or ticket number',
   permission: 'ticket.view',
+  shareable: true,
   run: async ({ db, config, args }) => {
     const query = normalizeFindQuery(args);
     if (!query)

@@ -9,6 +9,7 @@ export const mineCommand: Subcommand = {
   usage: 'mine',
   summary: 'your open tickets',
   permission: 'ticket.view',
+  shareable: true,
   run: async ({ db, config, userId }) => {
     const tickets = await listAssignedTickets(db, userId, { limit: 25 });
     const excerpts = await getTicketExcerpts(

@@ -9,6 +9,7 @@ export const queueCommand: Subcommand = {
   usage: 'queue',
   summary: 'open tickets by priority and age, unclaimed first',
   permission: 'ticket.view',
+  shareable: true,
   run: async ({ db, config }) => {
     const tickets = await listOpenQueue(db, { limit: 25 });
     const excerpts = await getTicketExcerpts(

@@ -4,6 +4,7 @@ import { getTicketView, getTimeline } from '../../tickets/queries.js';
 import { LIMITS } from '../blocks/limits.js';
 import { buildThreadLine } from '../blocks/thread-line.js';
 import { buildTicketCard, TICKET_ACTIONS_BLOCK_PREFIX } from '../blocks/ticket-card.js';
+import { readCardSla } from '../card-sla.js';
 import type { Subcommand } from './types.js';
 
 const TIMELINE_EVENTS = 30;
@@ -36,11 +37,14 @@ export const ticketCommand: Subcommand = {
   usage: 'ticket <id>',
   summary: 'a ticket’s card and timeline',
   permission: 'ticket.view',
+  shareable: true,
   run: async ({ db, config, args }) => {
     const id = parseTicketId(args);
     const view = await getTicketView(db, id);
     const events = await getTimeline(db, id);
-    const card = buildTicketCard(view, { now: new Date(), maskPii: config.EARSHOT_MASK_PII });
+    const now = new Date();
+    const slaClocks = await readCardSla(db, view.ticket, now);
+    const card = buildTicketCard(view, { now, maskPii: config.EARSHOT_MASK_PII, slaClocks });
     const cardBlocks = card.blocks.filter(
       (block) => !('block_id' in block && block.block_id?.startsWith(TICKET_ACTIONS_BLOCK_PREFIX)),
     );

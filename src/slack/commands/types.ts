@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import type { WebClient } from '@slack/web-api';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
@@ -16,6 +17,10 @@ export interface CommandContext {
   channelId: string;
   userId: string;
   triggerId: string;
+  /** Services other modules registered (src/modules.ts): `triage` for `route test`. */
+  services?: ReadonlyMap<string, unknown>;
+  /** The bot's Web API client, for subcommands that do more than answer (upload a file). */
+  client?: WebClient;
 }
 
 /** What a subcommand answers; ephemeral unless the user asked to share. */
@@ -37,5 +42,10 @@ export interface Subcommand {
   usage: string;
   summary: string;
   permission: Permission;
+  /**
+   * Read-only output the user may post in the channel by ending the command with `share`. Leave it
+   * off for anything that changes state or shows secrets: `share` is then an ordinary word.
+   */
+  shareable?: boolean;
   run: (ctx: CommandContext) => Promise<CommandReply>;
 }

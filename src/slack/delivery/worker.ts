@@ -1,16 +1,25 @@
 import type { WebClient } from '@slack/web-api';
-import { desc, eq, sql } from 'drizzle-orm';
+import { desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Database, rowsOf } from '../../db/database.js';
-import { crisisAlerts, items, replies, ticketEvents, tickets } from '../../db/schema/index.js';
+import { crisisAlerts, items, outbox, replies, ticketEvents, tickets } from '../../db/schema/index.js';
 import type { Logger } from '../../logger.js';
+import { runWithLogContext } from '../../observability/log-context.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { SlaPolicies } from '../../sla/policy.js';
+import { loadSlaPolicies } from '../../sla/settings.js';
 import { getTicketView } from '../../tickets/queries.js';
 import { queueCardRefresh } from '../../tickets/timeline.js';
 import { buildDigestCard } from '../blocks/digest-card.js';
 import { maskPii, piiSpansOf } from '../blocks/format.js';
 import { buildThreadLine, threadLineNeedsItem } from '../blocks/thread-line.js';
 import { buildTicketCard } from '../blocks/ticket-card.js';
-import { ChannelDirectory } from './channels.js';
+import { readCardSla } from '../card-sla.js';
+import { DIGEST_KIND, readDigestPayload } from '../digest.js';
+import { MESSAGE_METADATA } from '../ids.js';
+import { escapeMrkdwn } from '../mrkdwn.js';
+import { ChannelDirectory, isChannelId } from './channels.js';
 import { classifySlackError, type DeliveryFailure } from './classify.js';
+import { findPostedMessage } from './find-posted.js';
 import { type BackoffOptions, backoffDelay, ChannelPacer, type PacerOptions } from './pacing.js';
 
 export interface DeliveryOptions {
@@ -28,6 +37,19 @@ export interface DeliveryOptions {
   maskPii: boolean;
   /** A thread line whose card cannot be posted gives up after this many tries. */
   maxThreadWaits: number;
+  /**
+   * Where a card goes when Slack refuses its channel for good (channel_not_found, not_in_channel,
+   * is_archived), with a note saying so: EARSHOT_FEEDBACK_CHANNEL. Null: the card is not posted.
+   */
+  fallbackChannel: string | null;
+  /** Where admins and leads hear of a card Slack refused (one line per ticket and refusal): EARSHOT_LEADS_CHANNEL. */
+  alertChannel: string | null;
+  /**
+   * The worker's clock, in milliseconds since the epoch. Due times, leases and backoff in the
+   * database are written and compared with it (not the database's now()), so a test can run an
+   * hour-long outage in a second.
+   */
+  clock: () => number;
 }
 
 export const DEFAULT_DELIVERY_OPTIONS: DeliveryOptions = {
@@ -40,6 +62,9 @@ export const DEFAULT_DELIVERY_OPTIONS: DeliveryOptions = {
   digest: { threshold: 20, windowMinutes: 5 },
   maskPii: true,
   maxThreadWaits: 30,
+  fallbackChannel: null,
+  alertChannel: null,
+  clock: Date.now,
 };
 
 /** One claimed outbox row, as the claim query returns it. */
@@ -51,9 +76,52 @@ interface OutboxRow {
   event_id: number | null;
   payload: Record<string, unknown>;
   attempts: number;
+  /** As it was before this claim: null means no attempt was ever made. */
+  last_error: string | null;
+  created_at: string | Date;
 }
 
 type Outcome = { done: true } | { done: false; retryInMs: number; reason: string };
+
+/** Written on a row when it is claimed and cleared when its delivery is settled: a crash leaves it behind. */
+const OUTCOME_UNKNOWN = 'outcome_unknown';
+
+/** Refusals a plain-text card gets past: the blocks were the problem. */
+const BLOCKS_REFUSED = new Set(['invalid_blocks', 'invalid_blocks_format', 'msg_blocks_too_long']);
+/** Refusals another channel gets past. */
+const CHANNEL_REFUSED = new Set(['channel_not_found', 'not_in_channel', 'is_archived']);
+
+function slackErrorOf(err: unknown): string | undefined {
+  return (err as { data?: { error?: string } }).data?.error;
+}
+
+/**
+ * Whether an earlier attempt of this row may have posted without the worker learning it: its answer
+ * was lost (timeout, dropped connection, a 5xx after Slack did the work) or the process died before
+ * the ts was saved. A 429 is Slack saying it did nothing, so it alone asks for no look.
+ */
+function mayHavePosted(row: Pick<OutboxRow, 'last_error'>): boolean {
+  return row.last_error !== null && row.last_error !== 'ratelimited' && row.last_error !== WAITING_FOR_CARD;
+}
+
+/** A thread line's wait for its card: nothing was posted. */
+const WAITING_FOR_CARD = 'waiting for the card';
+
+/** What a post carries so a retry can find it, and how to tell it among the channel's messages. */
+interface PostSpec {
+  text: string;
+  blocks?: unknown[];
+  threadTs?: string | null;
+  metadata: { event_type: string; event_payload: Record<string, string | number | boolean> };
+  matches: (payload: Record<string, unknown>) => boolean;
+}
+
+interface Posted {
+  channel: string;
+  ts: string;
+  /** Found in Slack (an earlier attempt posted it) rather than posted now. */
+  adopted: boolean;
+}
 
 export interface DeliveryWorker {
   start: () => void;
@@ -75,21 +143,30 @@ export interface DeliveryWorker {
  *   thread lines and lines go in order. A row is not taken while an older row of its channel is in
  *   flight or waiting for a retry (on any replica), and a transient failure holds the whole channel
  *   (its rows move to the same retry time), so after an outage cards arrive in the order queued.
+ * - None twice: every post carries metadata naming its ticket or outbox row. A row whose earlier
+ *   attempt may have posted (answer lost, or the process died before saving the ts; the claim marks
+ *   the row `outcome_unknown` until its outcome is written) first looks for that post in the
+ *   channel's history (or the card's thread) and adopts it instead of posting again.
  * - Pace: a token bucket per channel (about one message a second, small burst); a 429 holds the
  *   channel for Retry-After.
  * - Coalescing: a card row renders the ticket as it is now and is marked done only if no newer
  *   version was queued meanwhile.
  * - Bursts: when a channel's backlog of new P3/P4 cards from the last few minutes passes the
- *   threshold, one digest card stands in for them (see foldBursts).
+ *   threshold, one digest row stands in for them (see foldBursts); it stores their ticket ids.
+ * - Refusals: a card whose channel Slack refuses goes to the fallback channel with a note; a card
+ *   whose blocks Slack refuses goes out as plain text; either way the alert channel hears of it.
  */
 export function createDeliveryWorker(deps: {
   db: Database;
   client: WebClient;
   logger: Logger;
   options?: Partial<DeliveryOptions>;
+  /** Delivery latency by kind and Slack's 429s; null records nothing. */
+  metrics?: Metrics | null;
 }): DeliveryWorker {
   const options = { ...DEFAULT_DELIVERY_OPTIONS, ...deps.options };
   const { db, client } = deps;
+  const clock = options.clock;
   const log = deps.logger.child({ component: 'slack-delivery' });
   const pacer = new ChannelPacer(options.pacing);
   const directory = new ChannelDirectory(client);
@@ -98,9 +175,25 @@ export function createDeliveryWorker(deps: {
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
   let woken = false;
+  let policies: { value: SlaPolicies; loadedAt: number } | undefined;
+
+  /** The worker's now as a timestamptz parameter. */
+  const nowSql = (ms: number = clock()): SQL => sql`${new Date(ms).toISOString()}::timestamptz`;
+  const idList = (ids: readonly number[]): SQL =>
+    sql.join(
+      ids.map((id) => sql`${id}`),
+      sql`, `,
+    );
+
+  async function slaPolicies(): Promise<SlaPolicies> {
+    const now = clock();
+    if (!policies || now - policies.loadedAt > 30_000) policies = { value: await loadSlaPolicies(db), loadedAt: now };
+    return policies.value;
+  }
 
   async function claim(): Promise<{ rows: OutboxRow[]; nextWakeMs: number }> {
-    const now = Date.now();
+    const now = clock();
+    const at = nowSql(now);
     let nextWakeMs = options.pollIntervalMs;
     const rows = await db.transaction(async (tx) => {
       const candidates = rowsOf<OutboxRow>(
@@ -116,7 +209,7 @@ export function createDeliveryWorker(deps: {
           select channel, min(id) as first_message from pending where kind = 'message' group by channel
         ),
         per_channel_busy as (
-          select channel, min(id) as first_busy from pending where next_attempt_at > now() group by channel
+          select channel, min(id) as first_busy from pending where next_attempt_at > ${at} group by channel
         ),
         eligible as (
           select p.id, row_number() over (partition by p.channel order by p.id) as rn
@@ -124,16 +217,16 @@ export function createDeliveryWorker(deps: {
           left join per_ticket t on t.ticket_id = p.ticket_id
           left join per_channel_message m on m.channel = p.channel
           left join per_channel_busy b on b.channel = p.channel
-          where p.next_attempt_at <= now()
+          where p.next_attempt_at <= ${at}
             and (b.first_busy is null or p.id < b.first_busy)
             and (p.kind not in ('thread', 'message')
                  or (p.kind = 'thread' and not coalesce(t.has_card, false) and t.first_thread = p.id)
                  or (p.kind = 'message' and m.first_message = p.id))
         )
-        select o.id, o.kind, o.channel, o.ticket_id, o.event_id, o.payload, o.attempts
+        select o.id, o.kind, o.channel, o.ticket_id, o.event_id, o.payload, o.attempts, o.last_error, o.created_at
         from outbox o
         where o.id in (select id from eligible where rn <= ${options.perChannelBatch})
-          and o.status = 'pending' and o.next_attempt_at <= now()
+          and o.status = 'pending' and o.next_attempt_at <= ${at}
         order by o.id
         limit ${options.batchSize}
         for update of o skip locked`),
@@ -152,20 +245,15 @@ export function createDeliveryWorker(deps: {
         }
       }
       if (chosen.length > 0) {
+        // The lease, and the mark a crash leaves behind: until its outcome is written, this attempt may have posted.
         await tx.execute(sql`
-          update outbox set next_attempt_at = now() + make_interval(secs => ${options.leaseMs / 1000})
-          where id in (${sql.join(
-            chosen.map((r) => sql`${r.id}`),
-            sql`, `,
-          )})`);
+          update outbox set next_attempt_at = ${at} + make_interval(secs => ${options.leaseMs / 1000}),
+            last_error = coalesce(last_error, ${OUTCOME_UNKNOWN})
+          where id in (${idList(chosen.map((r) => r.id))})`);
       }
       for (const [until, ids] of held) {
         await tx.execute(sql`
-          update outbox set next_attempt_at = ${new Date(until).toISOString()}::timestamptz
-          where id in (${sql.join(
-            ids.map((id) => sql`${id}`),
-            sql`, `,
-          )})`);
+          update outbox set next_attempt_at = ${nowSql(until)} where id in (${idList(ids)})`);
       }
       return chosen;
     });
@@ -173,53 +261,53 @@ export function createDeliveryWorker(deps: {
   }
 
   async function complete(row: OutboxRow, renderedVersion?: number): Promise<void> {
+    const at = nowSql();
     if (renderedVersion === undefined) {
       await db.execute(sql`
-        update outbox set status = 'done', delivered_at = now(), last_error = null where id = ${row.id}`);
+        update outbox set status = 'done', delivered_at = ${at}, last_error = null where id = ${row.id}`);
       return;
     }
     // A newer version queued while this one was delivered keeps the row pending, due now.
     await db.execute(sql`
       update outbox set
         status = case when coalesce((payload->>'version')::int, 0) <= ${renderedVersion} then 'done' else 'pending' end::delivery_status,
-        delivered_at = now(), next_attempt_at = now(), last_error = null
+        delivered_at = ${at}, next_attempt_at = ${at}, last_error = null
       where id = ${row.id}`);
   }
 
   async function reschedule(row: OutboxRow, delayMs: number, error: string, countAttempt: boolean): Promise<void> {
     await db.execute(sql`
       update outbox set
-        next_attempt_at = now() + make_interval(secs => ${delayMs / 1000}),
+        next_attempt_at = ${nowSql(clock() + delayMs)},
         attempts = attempts + ${countAttempt ? 1 : 0},
         last_error = ${error}
-      where id = ${row.id}`);
+      where id = ${row.id} and status = 'pending'`);
   }
 
   /**
    * Moves every due row of a channel, and the claimed rows of this round not yet tried, to the same
-   * retry time, so they are retried in their original order.
+   * retry time, so they are retried in their original order. Rows not tried lose the claim's mark.
    */
   async function holdChannel(
     channels: readonly string[],
     until: number,
-    unsent: readonly number[] = [],
+    unsent: readonly OutboxRow[] = [],
   ): Promise<void> {
     pacer.hold(directory.cached(channels[0]!), until);
-    const at = new Date(until).toISOString();
+    const at = nowSql(until);
+    const ids = unsent.map((r) => r.id);
     await db.execute(sql`
-      update outbox set next_attempt_at = ${at}::timestamptz
+      update outbox set next_attempt_at = ${at}
       where status = 'pending'
-        and ((next_attempt_at < ${at}::timestamptz and channel in (${sql.join(
+        and ((next_attempt_at < ${at} and channel in (${sql.join(
           [...new Set(channels)].map((c) => sql`${c}`),
           sql`, `,
-        )}))${
-          unsent.length > 0
-            ? sql` or id in (${sql.join(
-                unsent.map((id) => sql`${id}`),
-                sql`, `,
-              )})`
-            : sql``
-        })`);
+        )}))${ids.length > 0 ? sql` or id in (${idList(ids)})` : sql``})`);
+    const fresh = unsent.filter((r) => r.last_error === null).map((r) => r.id);
+    if (fresh.length > 0) {
+      await db.execute(sql`
+        update outbox set last_error = null where id in (${idList(fresh)}) and last_error = ${OUTCOME_UNKNOWN}`);
+    }
   }
 
   async function fail(row: OutboxRow, error: string): Promise<void> {
@@ -230,19 +318,140 @@ export function createDeliveryWorker(deps: {
   async function postMessage(args: {
     channel: string;
     text: string;
-    blocks?: unknown[];
-    threadTs?: string | null;
+    blocks?: unknown[] | undefined;
+    threadTs?: string | null | undefined;
+    metadata?: PostSpec['metadata'];
   }): Promise<{ channel: string; ts: string }> {
     const result = await client.chat.postMessage({
       channel: args.channel,
       text: args.text,
       ...(args.blocks ? { blocks: args.blocks as never } : {}),
       ...(args.threadTs ? { thread_ts: args.threadTs } : {}),
+      ...(args.metadata ? { metadata: args.metadata } : {}),
       unfurl_links: false,
       unfurl_media: false,
     });
     if (!result.ts || !result.channel) throw new Error('chat.postMessage answered without channel or ts');
     return { channel: result.channel, ts: result.ts };
+  }
+
+  /** Looks for the post an earlier attempt of `row` may have made; a refusal to look (scopes) is logged, not fatal. */
+  async function findEarlierPost(row: OutboxRow, channel: string, spec: PostSpec): Promise<string | null> {
+    try {
+      return await findPostedMessage(client, {
+        channel,
+        threadTs: spec.threadTs ?? null,
+        eventType: spec.metadata.event_type,
+        matches: spec.matches,
+        since: new Date(row.created_at),
+      });
+    } catch (err) {
+      const failure = classifySlackError(err);
+      if (failure.kind !== 'permanent') throw err;
+      log.warn(
+        { outboxId: row.id, channel, error: failure.error },
+        'could not look for an earlier post (does the app have channels:history and groups:history?); posting',
+      );
+      return null;
+    }
+  }
+
+  /** Posts unless an earlier attempt of the row already did (then that post is adopted). */
+  async function postOnce(row: OutboxRow, channel: string, spec: PostSpec): Promise<Posted> {
+    if (mayHavePosted(row)) {
+      const ts = await findEarlierPost(row, channel, spec);
+      if (ts) {
+        log.info(
+          { outboxId: row.id, kind: row.kind, ticketId: row.ticket_id, channel, ts },
+          'found the post an earlier attempt made; not posting it again',
+        );
+        return { channel, ts, adopted: true };
+      }
+    }
+    return { ...(await postMessage({ channel, ...spec })), adopted: false };
+  }
+
+  function channelLabel(channel: string): string {
+    return isChannelId(channel) ? `<#${channel}>` : `#${escapeMrkdwn(channel.replace(/^#/, '').slice(0, 80))}`;
+  }
+
+  /** One line in the alert channel per ticket (or row) and refusal, however often the refusal repeats. */
+  async function alertRefusal(row: OutboxRow, what: string, channel: string, refusal: string, outcome: string) {
+    if (!options.alertChannel) return;
+    const dedupeKey = `refused:${row.ticket_id !== null ? `ticket:${row.ticket_id}` : `row:${row.id}`}:${refusal}`;
+    const [seen] = await db.select({ id: outbox.id }).from(outbox).where(eq(outbox.dedupeKey, dedupeKey)).limit(1);
+    if (seen) return;
+    await db
+      .insert(outbox)
+      .values({
+        kind: 'message',
+        channel: options.alertChannel,
+        ticketId: row.ticket_id,
+        dedupeKey,
+        payload: {
+          text: `:warning: Slack refused ${what} in ${channelLabel(channel)} (\`${escapeMrkdwn(refusal)}\`); ${outcome}.`,
+        },
+      })
+      .onConflictDoNothing();
+    deps.logger.info({ outboxId: row.id, refusal, channel }, 'told the alert channel about a refused post');
+  }
+
+  /**
+   * Posts a card or digest to its channel, once. When Slack refuses it for good, falls back: refused
+   * blocks → the same message as plain text; a refused channel → the fallback channel, with a note.
+   * Either way the alert channel hears of it; anything else is thrown for the caller to classify.
+   */
+  async function postWithFallback(row: OutboxRow, target: string, spec: PostSpec, what: string): Promise<Posted> {
+    const channel = await directory.resolve(target);
+    try {
+      const posted = await postOnce(row, channel, spec);
+      directory.remember(target, posted.channel);
+      return posted;
+    } catch (err) {
+      const refusal = slackErrorOf(err);
+      if (refusal && BLOCKS_REFUSED.has(refusal) && spec.blocks) {
+        const posted = await postMessage({
+          channel,
+          text: plainFallback(spec.text, what, refusal),
+          metadata: spec.metadata,
+        });
+        directory.remember(target, posted.channel);
+        log.error(
+          { outboxId: row.id, ticketId: row.ticket_id, refusal },
+          'Slack refused the blocks; posted as plain text',
+        );
+        await alertRefusal(
+          row,
+          what,
+          target,
+          refusal,
+          'it was posted as plain text instead (a bug in Earshot: please report it)',
+        );
+        return { ...posted, adopted: false };
+      }
+      const fallbackName = options.fallbackChannel;
+      if (refusal && CHANNEL_REFUSED.has(refusal) && fallbackName) {
+        const fallback = await directory.resolve(fallbackName);
+        if (fallback !== channel) {
+          const note = `:warning: Routed to ${channelLabel(target)}, but Slack refused that channel (\`${escapeMrkdwn(refusal)}\`); posted here instead.`;
+          const posted = await postOnce(row, fallback, {
+            ...spec,
+            text: spec.blocks ? spec.text : `${note}\n${spec.text}`,
+            ...(spec.blocks
+              ? { blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: note }] }, ...spec.blocks] }
+              : {}),
+          });
+          directory.remember(fallbackName, posted.channel);
+          log.warn(
+            { outboxId: row.id, ticketId: row.ticket_id, refusal, channel: target },
+            'Slack refused the channel; posted to the fallback channel',
+          );
+          await alertRefusal(row, what, target, refusal, `it was posted in ${channelLabel(fallbackName)} instead`);
+          return posted;
+        }
+      }
+      throw err;
+    }
   }
 
   async function deliverCard(row: OutboxRow): Promise<{ outcome: Outcome; version?: number }> {
@@ -261,22 +470,59 @@ export function createDeliveryWorker(deps: {
       .where(eq(replies.ticketId, ticket.id))
       .orderBy(desc(replies.id))
       .limit(1);
-    const card = buildTicketCard(view, { now: new Date(), maskPii: options.maskPii, latestReply: reply ?? null });
+    const now = new Date(clock());
+    const slaClocks = await readCardSla(db, ticket, now, await slaPolicies());
+    const card = buildTicketCard(view, { now, maskPii: options.maskPii, latestReply: reply ?? null, slaClocks });
+    const metadata = { event_type: MESSAGE_METADATA.ticketCard, event_payload: { ticket_id: ticket.id } };
+    const what = `ticket #${ticket.id}'s card`;
     if (ticket.slackTs) {
       const channel = await directory.resolve(ticket.channel);
       try {
-        await client.chat.update({ channel, ts: ticket.slackTs, text: card.text, blocks: card.blocks });
+        await client.chat.update({ channel, ts: ticket.slackTs, text: card.text, blocks: card.blocks, metadata });
         return { outcome: { done: true }, version: ticket.version };
       } catch (err) {
-        // Someone deleted the card in Slack: post it again rather than lose it.
-        if ((err as { data?: { error?: string } }).data?.error !== 'message_not_found') throw err;
-        log.warn({ ticketId: ticket.id }, 'card message was deleted in Slack; posting it again');
+        const refusal = slackErrorOf(err);
+        if (refusal && BLOCKS_REFUSED.has(refusal)) {
+          await client.chat.update({
+            channel,
+            ts: ticket.slackTs,
+            text: plainFallback(card.text, what, refusal),
+            blocks: [],
+            metadata,
+          });
+          log.error({ ticketId: ticket.id, refusal }, 'Slack refused the card update; showing it as plain text');
+          await alertRefusal(
+            row,
+            what,
+            ticket.channel,
+            refusal,
+            'it shows as plain text instead (a bug in Earshot: please report it)',
+          );
+          return { outcome: { done: true }, version: ticket.version };
+        }
+        // Someone deleted the card (or its channel) in Slack: post it again rather than lose it.
+        if (refusal !== 'message_not_found' && !(refusal && CHANNEL_REFUSED.has(refusal))) throw err;
+        log.warn({ ticketId: ticket.id, refusal }, 'card message is gone from Slack; posting it again');
       }
     }
-    const posted = await postMessage({ channel: await directory.resolve(ticket.channel), ...card });
-    directory.remember(ticket.channel, posted.channel);
+    const posted = await postWithFallback(
+      row,
+      ticket.channel,
+      { text: card.text, blocks: card.blocks, metadata, matches: (payload) => payload.ticket_id === ticket.id },
+      what,
+    );
     await db.update(tickets).set({ slackTs: posted.ts, channel: posted.channel }).where(eq(tickets.id, ticket.id));
-    return { outcome: { done: true }, version: ticket.version };
+    // An adopted post shows the ticket as it was then: keep the row pending, so the next round updates it.
+    return { outcome: { done: true }, version: posted.adopted ? 0 : ticket.version };
+  }
+
+  /** Metadata naming the outbox row, for posts other than cards. */
+  function rowSpec(row: OutboxRow, content: { text: string; blocks?: unknown[]; threadTs?: string | null }): PostSpec {
+    return {
+      ...content,
+      metadata: { event_type: MESSAGE_METADATA.delivery, event_payload: { outbox_id: row.id } },
+      matches: (payload) => payload.outbox_id === row.id,
+    };
   }
 
   async function deliverThread(row: OutboxRow): Promise<Outcome> {
@@ -290,7 +536,7 @@ export function createDeliveryWorker(deps: {
       if (row.attempts >= options.maxThreadWaits)
         throw Object.assign(new Error('card_not_posted'), { permanent: true });
       await queueCardRefresh(db, ticket);
-      return { done: false, retryInMs: 1000, reason: 'waiting for the card' };
+      return { done: false, retryInMs: 1000, reason: WAITING_FOR_CARD };
     }
     let itemText: string | null = null;
     if (threadLineNeedsItem(event)) {
@@ -301,7 +547,7 @@ export function createDeliveryWorker(deps: {
       if (item) itemText = options.maskPii ? maskPii(item.text, piiSpansOf(item.triage)) : item.text;
     }
     const text = buildThreadLine(event, { itemText });
-    await postMessage({ channel: await directory.resolve(ticket.channel), text, threadTs: ticket.slackTs });
+    await postOnce(row, await directory.resolve(ticket.channel), rowSpec(row, { text, threadTs: ticket.slackTs }));
     return { done: true };
   }
 
@@ -330,12 +576,11 @@ export function createDeliveryWorker(deps: {
         return { done: true };
       }
     }
-    const posted = await postMessage({
-      channel: await directory.resolve(row.channel),
-      text,
-      ...(payload.blocks ? { blocks: payload.blocks } : {}),
-      threadTs: payload.threadTs ?? null,
-    });
+    const posted = await postOnce(
+      row,
+      await directory.resolve(row.channel),
+      rowSpec(row, { text, ...(payload.blocks ? { blocks: payload.blocks } : {}), threadTs: payload.threadTs ?? null }),
+    );
     directory.remember(row.channel, posted.channel);
     if (target?.id !== undefined) {
       await db
@@ -346,7 +591,23 @@ export function createDeliveryWorker(deps: {
     return { done: true };
   }
 
+  /** A digest row: the card standing in for a burst, its button pointing at this row (which stores the ticket ids). */
+  async function deliverDigest(row: OutboxRow): Promise<Outcome> {
+    const digest = readDigestPayload(row.payload);
+    const folded =
+      digest.ticketIds.length === 0
+        ? []
+        : await db
+            .select({ id: tickets.id, category: tickets.category, priority: tickets.priority, topics: tickets.topics })
+            .from(tickets)
+            .where(inArray(tickets.id, digest.ticketIds));
+    const card = buildDigestCard({ digestId: row.id, tickets: folded, windowMinutes: digest.windowMinutes });
+    await postWithFallback(row, row.channel, rowSpec(row, card), 'a burst digest');
+    return { done: true };
+  }
+
   async function deliverDm(row: OutboxRow): Promise<Outcome> {
+    // DMs are not looked up before a retry: that needs im:history, which Earshot does not ask for.
     const payload = row.payload as { user?: string; text?: string; blocks?: unknown[] };
     const user = payload.user ?? row.channel;
     const opened = await client.conversations.open({ users: user });
@@ -366,6 +627,8 @@ export function createDeliveryWorker(deps: {
         return { outcome: await deliverMessage(row) };
       case 'dm':
         return { outcome: await deliverDm(row) };
+      case DIGEST_KIND:
+        return { outcome: await deliverDigest(row) };
       default:
         throw Object.assign(new Error(`unknown_kind:${row.kind}`), { permanent: true });
     }
@@ -381,16 +644,37 @@ export function createDeliveryWorker(deps: {
     for (const [index, row] of rows.entries()) {
       const context = { outboxId: row.id, kind: row.kind, ticketId: row.ticket_id, channel: row.channel };
       try {
-        const { outcome, version } = await deliver(row);
-        if (outcome.done) await complete(row, row.kind === 'card' ? version : undefined);
-        else await reschedule(row, outcome.retryInMs, outcome.reason, true);
+        const { outcome, version } = await runWithLogContext(
+          { ticketId: row.ticket_id ?? undefined, outboxId: row.id },
+          () => deliver(row),
+          { fresh: true },
+        );
+        if (outcome.done) {
+          await complete(row, row.kind === 'card' ? version : undefined);
+          const waitedMs = clock() - new Date(row.created_at).getTime();
+          deps.metrics?.deliverySeconds.observe({ kind: row.kind }, Math.max(0, waitedMs) / 1000);
+        } else {
+          // Nothing was posted: an earlier unknown outcome stays unknown.
+          await reschedule(row, outcome.retryInMs, mayHavePosted(row) ? row.last_error! : outcome.reason, true);
+        }
       } catch (err) {
         const failure = failureOf(err);
         if (failure.kind === 'permanent') {
           log.error({ ...context, err, error: failure.error }, 'Slack delivery failed permanently; row marked failed');
           await fail(row, failure.error);
+          if (row.kind === 'card' || row.kind === DIGEST_KIND) {
+            const what = row.kind === 'card' ? `ticket #${row.ticket_id}'s card` : 'a burst digest';
+            await alertRefusal(
+              row,
+              what,
+              row.channel,
+              failure.error,
+              'it is not in Slack (`/earshot ticket <id>` still shows it)',
+            );
+          }
           continue;
         }
+        if (failure.kind === 'rate_limited') deps.metrics?.rateLimited.inc({ service: 'slack' });
         const delay =
           failure.kind === 'rate_limited' ? failure.retryAfterMs : backoffDelay(row.attempts + 1, options.backoff);
         log.warn(
@@ -399,13 +683,11 @@ export function createDeliveryWorker(deps: {
             ? 'Slack rate limit: holding the channel'
             : 'Slack delivery failed; will retry',
         );
-        await reschedule(row, delay, failure.error, failure.kind === 'transient');
+        // A 429 says Slack did nothing: the row keeps what it knew before (an earlier unknown outcome stays unknown).
+        const error = failure.kind === 'rate_limited' && mayHavePosted(row) ? row.last_error! : failure.error;
+        await reschedule(row, delay, error, failure.kind === 'transient');
         const rest = rows.slice(index + 1);
-        await holdChannel(
-          [row.channel, ...rest.map((r) => r.channel)],
-          Date.now() + delay,
-          rest.map((r) => r.id),
-        );
+        await holdChannel([row.channel, ...rest.map((r) => r.channel)], clock() + delay, rest);
         return;
       }
     }
@@ -413,19 +695,21 @@ export function createDeliveryWorker(deps: {
 
   /**
    * The burst digest. When a channel has at least `threshold` new P3/P4 cards queued within the
-   * window that nobody has touched yet (ticket version 1), one digest card is posted for them and
-   * their card rows are marked done with `foldedInto`. They stay tickets in every list and command;
-   * a folded ticket's own card is posted the moment anything happens to it (every event queues a
-   * card refresh, which posts when the ticket has no card yet). P1/P2 always get their own cards,
-   * and a backlog older than the window (an outage) is delivered card by card, in order.
+   * window that nobody has touched yet (ticket version 1), one digest row is queued for them (it
+   * stores their ticket ids, for the modal behind its button) and their card rows are marked done
+   * with `foldedInto`, in one transaction. They stay tickets in every list and command; a folded
+   * ticket's own card is posted the moment anything happens to it (every event queues a card
+   * refresh, which posts when the ticket has no card yet). P1/P2 always get their own cards, and a
+   * backlog older than the window (an outage) is delivered card by card, in order.
    */
   async function foldBursts(): Promise<number> {
     if (!options.digest) return 0;
     const { threshold, windowMinutes } = options.digest;
+    const at = nowSql();
     const burst = sql`
-      o.status = 'pending' and o.kind = 'card' and o.next_attempt_at <= now()
+      o.status = 'pending' and o.kind = 'card' and o.next_attempt_at <= ${at}
       and t.slack_ts is null and t.version = 1 and t.priority in ('P3', 'P4')
-      and o.created_at > now() - make_interval(mins => ${windowMinutes})`;
+      and o.created_at > ${at} - make_interval(mins => ${windowMinutes})`;
     const channels = rowsOf<{ channel: string; n: number }>(
       await db.execute(sql`
         select o.channel, count(*)::int as n from outbox o join tickets t on t.id = o.ticket_id
@@ -433,55 +717,31 @@ export function createDeliveryWorker(deps: {
     );
     let folded = 0;
     for (const { channel } of channels) {
-      const key = directory.cached(channel);
-      if (!pacer.tryTake(key, Date.now())) continue;
-      const claimed = await db.transaction(async (tx) => {
+      const count = await db.transaction(async (tx) => {
         const rows = rowsOf<{ id: number; ticket_id: number }>(
           await tx.execute(sql`
             select o.id, o.ticket_id from outbox o join tickets t on t.id = o.ticket_id
             where ${burst} and o.channel = ${channel}
             order by o.id limit 1000 for update of o skip locked`),
         );
-        if (rows.length < threshold) return [];
+        if (rows.length < threshold) return 0;
+        const [digest] = await tx
+          .insert(outbox)
+          .values({
+            kind: DIGEST_KIND,
+            channel,
+            payload: { ticketIds: rows.map((r) => r.ticket_id), windowMinutes },
+          })
+          .returning({ id: outbox.id });
         await tx.execute(sql`
-          update outbox set next_attempt_at = now() + make_interval(secs => ${options.leaseMs / 1000})
-          where id in (${sql.join(
-            rows.map((r) => sql`${r.id}`),
-            sql`, `,
-          )})`);
-        return rows;
+          update outbox set status = 'done', delivered_at = ${at},
+            payload = payload || ${JSON.stringify({ foldedInto: { digestId: digest!.id } })}::jsonb
+          where id in (${idList(rows.map((r) => r.id))})`);
+        return rows.length;
       });
-      if (claimed.length === 0) continue;
-      const ids = sql.join(
-        claimed.map((r) => sql`${r.id}`),
-        sql`, `,
-      );
-      try {
-        const folding = await db
-          .select({ id: tickets.id, category: tickets.category, priority: tickets.priority, topics: tickets.topics })
-          .from(tickets)
-          .where(
-            sql`${tickets.id} in (${sql.join(
-              claimed.map((r) => sql`${r.ticket_id}`),
-              sql`, `,
-            )})`,
-          );
-        const digest = buildDigestCard({ tickets: folding, windowMinutes });
-        const posted = await postMessage({ channel: await directory.resolve(channel), ...digest });
-        directory.remember(channel, posted.channel);
-        await db.execute(sql`
-          update outbox set status = 'done', delivered_at = now(),
-            payload = payload || ${JSON.stringify({ foldedInto: { channel: posted.channel, ts: posted.ts } })}::jsonb
-          where id in (${ids})`);
-        folded += claimed.length;
-        log.info({ channel, folded: claimed.length }, 'burst folded into one digest card');
-      } catch (err) {
-        const failure = failureOf(err);
-        const delay = failure.kind === 'rate_limited' ? failure.retryAfterMs : backoffDelay(1, options.backoff);
-        log.warn({ channel, err, error: failure.error }, 'digest card failed; the burst stays queued');
-        await db.execute(sql`update outbox set next_attempt_at = now() where id in (${ids})`);
-        await holdChannel([channel], Date.now() + delay);
-      }
+      if (count === 0) continue;
+      folded += count;
+      log.info({ channel, folded: count }, 'burst folded into one digest card');
     }
     return folded;
   }
@@ -547,4 +807,10 @@ export function createDeliveryWorker(deps: {
     },
     runOnce,
   };
+}
+
+/** A card or digest as plain text, for when Slack refused its blocks: what it is, and where to see all of it. */
+function plainFallback(text: string, what: string, refusal: string): string {
+  const note = `_Slack refused the layout of ${what} (\`${escapeMrkdwn(refusal)}\`), so it shows as plain text. \`/earshot ticket <id>\` shows a ticket in full._`;
+  return `${text.slice(0, 2500)}\n${note}`;
 }

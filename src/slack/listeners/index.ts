@@ -4,6 +4,7 @@ import * as actions from './actions/index.js';
 import * as commands from './commands/index.js';
 import { dedupeSlackEvents } from './dedupe.js';
 import * as events from './events/index.js';
+import { slackLogContext } from './log-context.js';
 import * as views from './views/index.js';
 
 /**
@@ -11,6 +12,7 @@ import * as views from './views/index.js';
  * `register(app, deps)`). Slack's event retries are dropped first, before any listener runs.
  */
 export function registerListeners(app: App, deps: SlackDeps): void {
+  app.use(slackLogContext());
   app.use(dedupeSlackEvents(deps));
   for (const surface of [actions, events, views, commands]) surface.register(app, deps);
 }

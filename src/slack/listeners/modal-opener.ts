@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ModalView, View } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { AppError } from '../../errors.js';
@@ -5,7 +6,7 @@ import { type Permission, requirePermission } from '../../tickets/permissions.js
 import type { Actor } from '../../tickets/types.js';
 import type { SlackDeps } from '../deps.js';
 import { type BlockActionArgs, tellTarget, ticketIdOfAction } from './actions/ticket-action.js';
-import { reportFailure, type TellUserTarget } from './tell-user.js';
+import { reportFailure, type TellUserTarget, tellUser } from './tell-user.js';
 
 /** Everything needed to open a ticket's modal for a user, whatever they clicked (a card button, the overflow menu, App Home). */
 export interface ModalRequest {
@@ -51,28 +52,42 @@ export async function openModal(deps: SlackDeps, request: ModalRequest, spec: Op
     channelId: request.channelId,
     respond: request.respond,
   };
+  const context = { modal: spec.name, ticketId: request.ticketId, userId: request.userId };
+  let actor: Actor;
+  let opened: Awaited<ReturnType<WebClient['views']['open']>>;
+  let view: ModalView;
   try {
-    const actor = await deps.resolveActor(request.userId);
+    actor = await deps.resolveActor(request.userId);
     requirePermission(actor, spec.permission);
-    const view = await spec.build(actor);
-    const opened = await request.client.views.open({ trigger_id: request.triggerId, view });
-    if (spec.after && opened.view?.id) {
-      await spec.after(
-        {
-          viewId: opened.view.id,
-          hash: opened.view.hash,
-          blocks: opened.view.blocks ?? view.blocks,
-          privateMetadata: opened.view.private_metadata ?? view.private_metadata,
-        },
-        actor,
-      );
-    }
+    view = await spec.build(actor);
+    opened = await request.client.views.open({ trigger_id: request.triggerId, view });
   } catch (err) {
-    await reportFailure(err, target, deps.logger, {
-      modal: spec.name,
-      ticketId: request.ticketId,
-      userId: request.userId,
-    });
+    await reportFailure(err, target, deps.logger, context);
+    return;
+  }
+  if (!spec.after || !opened.view?.id) return;
+  try {
+    await spec.after(
+      {
+        viewId: opened.view.id,
+        hash: opened.view.hash,
+        blocks: opened.view.blocks ?? view.blocks,
+        privateMetadata: opened.view.private_metadata ?? view.private_metadata,
+      },
+      actor,
+    );
+  } catch (err) {
+    // The modal is open and works as it is; only what `after` adds to it is missing.
+    const ref = randomBytes(4).toString('hex');
+    deps.logger.error({ ...context, err, ref }, 'modal opened, but filling it in afterwards failed');
+    try {
+      await tellUser(
+        target,
+        `:warning: The ${spec.name.replace(/_/g, ' ')} form is open, but Earshot could not finish filling it in, so it may lack a suggestion or an option. You can use it as it is; nothing was saved. It is logged (ref \`${ref}\`).`,
+      );
+    } catch (tellErr) {
+      deps.logger.error({ ...context, err: tellErr }, 'could not tell the user that their modal is incomplete');
+    }
   }
 }
 

@@ -25,7 +25,8 @@ const HINTS: Partial<Record<string, string>> = {
  */
 export function describeFailure(err: unknown): FailureMessage {
   if (isAppError(err) && !err.retryable) {
-    const hint = HINTS[err.code];
+    // A message that already says what to do can switch the generic hint off (`details.hint: false`).
+    const hint = err.details.hint === false ? undefined : HINTS[err.code];
     const text = hint && !err.message.includes(hint) ? `${err.message} ${hint}` : err.message;
     return { text: `:no_entry: ${text}`, expected: true };
   }
@@ -47,7 +48,10 @@ export interface TellUserTarget {
     | undefined;
 }
 
-/** Sends an ephemeral message to the user where they clicked: chat.postEphemeral, else response_url. */
+/**
+ * Sends an ephemeral message to the user where they clicked: chat.postEphemeral, else response_url.
+ * With neither (a click inside a modal, a submission), the message goes to the user's DM with the app.
+ */
 export async function tellUser(target: TellUserTarget, text: string): Promise<void> {
   if (target.channelId) {
     try {
@@ -57,7 +61,11 @@ export async function tellUser(target: TellUserTarget, text: string): Promise<vo
       if (!target.respond) throw err;
     }
   }
-  if (target.respond) await target.respond({ text, response_type: 'ephemeral', replace_original: false });
+  if (target.respond) {
+    await target.respond({ text, response_type: 'ephemeral', replace_original: false });
+    return;
+  }
+  await target.client.chat.postMessage({ channel: target.userId, text });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { BLOCK_KIT_LIMITS, checkBlocks } from '../block-limits.js';
+import { BLOCK_KIT_LIMITS, blocksTextLength, checkBlocks } from '../block-limits.js';
 import { SlackApiError } from '../errors.js';
 import type { Json } from '../types.js';
 import type { MessageContent, SlackWorkspace } from '../workspace.js';
@@ -73,10 +73,23 @@ export function messageContent(args: Json, options: { requireSomething: boolean 
   if (blocks) {
     const problems = checkBlocks(blocks, 'message');
     if (problems.length > 0) throw new SlackApiError('invalid_blocks', problems);
+    if (blocksTextLength(blocks) > BLOCK_KIT_LIMITS.messageBlocksText) throw new SlackApiError('msg_blocks_too_long');
   }
   if (text !== undefined && text.length > BLOCK_KIT_LIMITS.messageText) throw new SlackApiError('msg_too_long');
   if (options.requireSomething && !text && !blocks?.length && !attachments?.length) throw new SlackApiError('no_text');
   const metadata = args.metadata;
+  if (metadata !== undefined && metadata !== null && metadata !== '') {
+    // Slack wants `{ event_type, event_payload }`; anything else is refused, not stored.
+    const m = metadata as Json;
+    if (
+      typeof metadata !== 'object' ||
+      typeof m.event_type !== 'string' ||
+      !m.event_payload ||
+      typeof m.event_payload !== 'object' ||
+      Array.isArray(m.event_payload)
+    )
+      throw new SlackApiError('invalid_metadata_format');
+  }
   return {
     ...(text !== undefined ? { text } : {}),
     ...(blocks ? { blocks } : {}),

@@ -22,6 +22,15 @@ function inWindow(messages: SandboxMessage[], args: Record<string, unknown>): Sa
   });
 }
 
+/** Slack returns a message's `metadata` from history and replies only when asked (`include_all_metadata`). */
+function listed(args: Record<string, unknown>): (message: SandboxMessage) => Record<string, unknown> {
+  const withMetadata = flag(args, 'include_all_metadata');
+  return (message) => {
+    const { metadata, ...rest } = apiMessage(message);
+    return withMetadata && metadata ? { ...rest, metadata } : rest;
+  };
+}
+
 /** The conversations.* methods: list, info, open (DMs), history, replies, members. */
 export const conversationsMethods: Record<string, MethodHandler> = {
   'conversations.list': ({ ws, args }) => {
@@ -62,7 +71,7 @@ export const conversationsMethods: Record<string, MethodHandler> = {
     const newestFirst = inWindow(ws.channelMessages(channel.id), args).reverse();
     const { items, next_cursor } = page(newestFirst, args, 100);
     return {
-      messages: items.map(apiMessage),
+      messages: items.map(listed(args)),
       has_more: next_cursor !== '',
       pin_count: 0,
       response_metadata: { next_cursor },
@@ -75,7 +84,7 @@ export const conversationsMethods: Record<string, MethodHandler> = {
     const thread = ws.thread(channel.id, ts);
     if (thread.length === 0) throw new SlackApiError('thread_not_found');
     const { items, next_cursor } = page(inWindow(thread, args), args, 1000);
-    return { messages: items.map(apiMessage), has_more: next_cursor !== '', response_metadata: { next_cursor } };
+    return { messages: items.map(listed(args)), has_more: next_cursor !== '', response_metadata: { next_cursor } };
   },
 
   'conversations.members': ({ ws, args }) => {

@@ -1,3 +1,4 @@
+import { appMethods } from './apps.js';
 import { chatMethods } from './chat.js';
 import type { MethodHandler } from './context.js';
 import { conversationsMethods } from './conversations.js';
@@ -15,4 +16,5 @@ export const METHODS: Record<string, MethodHandler> = {
   ...conversationsMethods,
   ...viewMethods,
   ...fileMethods,
+  ...appMethods,
 };

@@ -1,7 +1,7 @@
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption } from '@slack/types';
 import { type PlannedReply, planReply, type ReplyRules, replyRulesFor } from '../../../replies/channel-rules.js';
 import type { Source } from '../../../tickets/types.js';
-import { ACTIONS, BLOCKS, VIEWS } from '../../ids.js';
+import { ACTIONS, BLOCK_IDS, BLOCKS, VIEWS } from '../../ids.js';
 import { safeMrkdwn, truncate } from '../../mrkdwn.js';
 import { capBlocks, decodeMetadata, encodeMetadata, plain, VIEW_LIMITS } from '../view-parts.js';
 
@@ -87,7 +87,7 @@ function templateOption(template: { id: number; name: string }): PlainTextOption
 }
 
 /** The context block that says where a pre-filled reply came from. */
-export const REPLY_SUGGESTION_BLOCK = 'reply_suggestion';
+export const REPLY_SUGGESTION_BLOCK = BLOCK_IDS.replySuggestion;
 
 function suggestionNote(origin: string): KnownBlock {
   return {

@@ -35,8 +35,9 @@ export const openFullTextModal: ModalOpener = (deps, request) =>
     },
   });
 
-/** The overflow menu’s Full text. */
+/** The card's Full text button (beside truncated text) and the overflow menu’s Full text. */
 export function register(app: App, deps: SlackDeps): void {
+  app.action<BlockAction>(ACTIONS.fullText, modalOpenerListener(deps, openFullTextModal));
   app.action<BlockAction>(
     ACTIONS.overflow,
     overflowOption(OVERFLOW_OPTIONS.fullText),

@@ -2,28 +2,11 @@ import type { App, BlockAction } from '@slack/bolt';
 import { bestTemplate, listTemplates, renderTemplate, templateValuesFor } from '../../../replies/templates.js';
 import { nextStatus } from '../../../tickets/lifecycle.js';
 import { getTicketView, type TicketView } from '../../../tickets/queries.js';
-import type { Category } from '../../../tickets/types.js';
 import { buildReplyModal, rebuildReplyModal } from '../../blocks/modals/reply.js';
 import { displayText } from '../../blocks/ticket-card.js';
 import type { SlackDeps } from '../../deps.js';
 import { ACTIONS } from '../../ids.js';
 import { type ModalOpener, modalOpenerListener, openModal, updateViewIfUnchanged } from '../modal-opener.js';
-
-/**
- * The triage engine's reply drafting (`TriageService.suggestReply`), as the Reply modal calls it.
- * Optional in the listener deps: without it the modal offers the best-matching template only.
- */
-export type ReplySuggester = (input: {
-  text: string;
-  language?: string | null;
-  category?: Category | null;
-  customerName?: string | null;
-  templates: readonly { id: number; name: string; body: string }[];
-}) => Promise<{ text: string; source: string; templateId?: number }>;
-
-function suggesterOf(deps: SlackDeps): ReplySuggester | undefined {
-  return (deps as SlackDeps & { suggestReply?: ReplySuggester }).suggestReply;
-}
 
 /**
  * Opens the Reply modal: the customer's latest message, templates (the best match for the message
@@ -63,10 +46,10 @@ export const openReplyModal: ModalOpener = (deps, request) => {
       });
     },
     after: async (opened) => {
-      const suggest = suggesterOf(deps);
+      const suggest = deps.suggestReply;
       if (!suggest || !loaded) return;
       const { view, templates } = loaded;
-      let draft: Awaited<ReturnType<ReplySuggester>>;
+      let draft: Awaited<ReturnType<NonNullable<SlackDeps['suggestReply']>>>;
       try {
         draft = await suggest({
           text: view.items.at(-1)?.text ?? '',

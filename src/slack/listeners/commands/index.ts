@@ -10,7 +10,7 @@ import { describeFailure } from '../tell-user.js';
  * response_url — ephemeral unless the user added `share`. Faults reach the user and the log.
  */
 export function register(app: App, deps: SlackDeps): void {
-  app.command(SLASH_COMMAND, async ({ ack, command, respond }) => {
+  app.command(SLASH_COMMAND, async ({ ack, command, respond, client }) => {
     await ack();
     const context = { command: SLASH_COMMAND, text: command.text.slice(0, 200), userId: command.user_id };
     try {
@@ -25,6 +25,8 @@ export function register(app: App, deps: SlackDeps): void {
           channelId: command.channel_id,
           userId: command.user_id,
           triggerId: command.trigger_id,
+          services: deps.services,
+          client,
         },
         command.text,
       );

@@ -1,4 +1,5 @@
 import type { App, BlockAction, PlainTextInputAction, StaticSelectAction, ViewSubmitAction } from '@slack/bolt';
+import { AppError } from '../../../errors.js';
 import { planReply } from '../../../replies/channel-rules.js';
 import { getTemplate, renderTemplate, templateValuesFor } from '../../../replies/templates.js';
 import { recordReply } from '../../../tickets/actions.js';
@@ -11,35 +12,20 @@ import {
   rulesOf,
 } from '../../blocks/modals/reply.js';
 import type { SlackDeps } from '../../deps.js';
-import { ACTIONS, VIEWS } from '../../ids.js';
+import { ACTIONS, BLOCKS, VIEWS } from '../../ids.js';
 import { updateViewIfUnchanged } from '../modal-opener.js';
+import { reportFailure, tellUser } from '../tell-user.js';
 import { ackErrors, submitOrShowErrors } from './submit.js';
+
+/** What the user is told when a Reply modal lost track of its ticket (its private_metadata is unreadable). */
+const LOST_METADATA =
+  'This reply form lost track of its ticket, so nothing was sent. Close it and press Reply on the card again.';
 
 interface OpenView {
   id: string;
   hash?: string;
   blocks: readonly unknown[];
   private_metadata?: string;
-}
-
-/** A unique-index violation (SQLSTATE 23505) on `constraint`, however deep the driver wrapped it. */
-export function isUniqueViolation(err: unknown, constraint: string): boolean {
-  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5; depth += 1) {
-    const fields = e as {
-      code?: unknown;
-      constraint?: unknown;
-      constraint_name?: unknown;
-      message?: unknown;
-      cause?: unknown;
-    };
-    const named =
-      fields.constraint === constraint ||
-      fields.constraint_name === constraint ||
-      (typeof fields.message === 'string' && fields.message.includes(constraint));
-    if (fields.code === '23505' && named) return true;
-    e = fields.cause;
-  }
-  return false;
 }
 
 /**
@@ -60,25 +46,48 @@ export function register(app: App, deps: SlackDeps): void {
     await ack();
     const view = body.view as OpenView | undefined;
     const metadata = readReplyMetadata(view?.private_metadata);
-    if (!view || !metadata) return;
+    // Inside a modal there is no channel to answer in: the card's channel (kept in the metadata), else a DM.
+    const target = { client, userId: body.user.id, channelId: metadata?.channelId ?? undefined };
+    const log = deps.logger.child({ component: 'slack-views' });
     try {
+      if (!view || !metadata) throw new AppError('invalid_input', LOST_METADATA, { details: { hint: false } });
       const template = await getTemplate(deps.db, Number(action.selected_option?.value));
-      if (!template) return;
+      if (!template)
+        throw new AppError(
+          'not_found',
+          'That template was removed meanwhile; `/earshot template list` shows the others.',
+          {
+            details: { hint: false },
+          },
+        );
       const ticket = await getTicketView(deps.db, metadata.ticketId);
       const next = rebuildReplyModal(view, renderTemplate(template.body, templateValuesFor(ticket)), {
         replaceText: true,
       });
-      if (next) await updateViewIfUnchanged(deps, client, view, next);
+      if (!next) throw new AppError('invalid_input', LOST_METADATA, { details: { hint: false } });
+      await updateViewIfUnchanged(deps, client, view, next);
     } catch (err) {
-      deps.logger.error({ err, ticketId: metadata.ticketId }, 'could not fill the Reply modal from a template');
+      await reportFailure(err, target, log, { action: ACTIONS.templatePicked, ticketId: metadata?.ticketId ?? null });
     }
   });
 
   app.view<ViewSubmitAction>(VIEWS.reply, async ({ ack, body, view }) => {
     const metadata = readReplyMetadata(view.private_metadata);
     if (!metadata) {
-      deps.logger.error({ viewId: view.id }, 'Reply modal submitted without its metadata');
-      await ack();
+      // Say so on the text box, keeping what the user typed, rather than close as if the reply was sent.
+      deps.logger.error({ viewId: view.id, userId: body.user.id }, 'Reply modal submitted without readable metadata');
+      const block = Object.keys(view.state.values).find(
+        (id) => id === BLOCKS.replyText || id.startsWith(`${BLOCKS.replyText}.`),
+      );
+      if (block) {
+        await ackErrors(ack, { [block]: `${LOST_METADATA} Copy your text first.` });
+      } else {
+        await ack();
+        await tellUser({ client: deps.client, userId: body.user.id }, `:warning: ${LOST_METADATA}`).catch(
+          (err: unknown) =>
+            deps.logger.error({ err, userId: body.user.id }, 'could not tell the user their reply was not sent'),
+        );
+      }
       return;
     }
     const { text, blockId } = readReplyText(view.state.values as never, metadata);
@@ -94,17 +103,13 @@ export function register(app: App, deps: SlackDeps): void {
       defaultBlock: blockId,
       run: async () => {
         const actor = await deps.resolveActor(body.user.id);
-        try {
-          await recordReply(deps.db, actor, {
-            ticketId: metadata.ticketId,
-            text: plan.text,
-            parts: plan.parts,
-            idempotencyKey: view.id,
-          });
-        } catch (err) {
-          // Two deliveries of one submission at the same moment: the other one recorded the reply.
-          if (!isUniqueViolation(err, 'replies_idempotency_key')) throw err;
-        }
+        // Idempotent on the view id: a second delivery of this submission, even at the same moment, records nothing new.
+        await recordReply(deps.db, actor, {
+          ticketId: metadata.ticketId,
+          text: plan.text,
+          parts: plan.parts,
+          idempotencyKey: view.id,
+        });
       },
     });
     if (done) deps.wakeDelivery();

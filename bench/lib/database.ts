@@ -10,32 +10,91 @@ export function benchServerUrl(): string {
   );
 }
 
-/** A fresh, migrated database for one scenario, dropped by `close`. */
+function databaseUrl(name: string): string {
+  const url = new URL(benchServerUrl());
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function admin<T>(run: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(benchServerUrl(), { max: 1, onnotice: () => {} });
+  try {
+    return await run(sql);
+  } finally {
+    await sql.end();
+  }
+}
+
+let template: Promise<string> | undefined;
+const created = new Set<string>();
+
+/**
+ * One migrated database per bench process, copied for every scenario run (`create database … template`),
+ * so a fresh database costs a file copy instead of the whole migration history.
+ */
+function migratedTemplate(): Promise<string> {
+  template ??= (async () => {
+    const name = `earshot_bench_template_${randomBytes(4).toString('hex')}`;
+    await admin((sql) => sql.unsafe(`create database ${name}`));
+    created.add(name);
+    const handle = await openDatabase({
+      url: databaseUrl(name),
+      dataDir: 'unused',
+      migrationsFolder: MIGRATIONS_FOLDER,
+      maxConnections: 1,
+    });
+    await handle.migrate();
+    await handle.close();
+    return name;
+  })();
+  return template;
+}
+
+/** A fresh database: migrated (a copy of the template) or empty (for start-up runs that migrate it themselves). */
+export async function createBenchDatabase(
+  options: { migrated?: boolean } = {},
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `earshot_bench_${randomBytes(5).toString('hex')}`;
+  const from = options.migrated === false ? null : await migratedTemplate();
+  await admin((sql) => sql.unsafe(`create database ${name}${from ? ` template ${from}` : ''}`));
+  created.add(name);
+  return {
+    url: databaseUrl(name),
+    drop: async () => {
+      created.delete(name);
+      await admin((sql) => sql.unsafe(`drop database if exists ${name} with (force)`));
+    },
+  };
+}
+
+/** A fresh, migrated database opened with Earshot's own client; `close` drops it. */
 export async function openBenchDatabase(
   options: { maxConnections?: number } = {},
 ): Promise<DatabaseHandle & { url: string }> {
-  const server = benchServerUrl();
-  const name = `earshot_bench_${randomBytes(5).toString('hex')}`;
-  const admin = postgres(server, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const url = new URL(server);
-  url.pathname = `/${name}`;
+  const database = await createBenchDatabase();
   const handle = await openDatabase({
-    url: url.toString(),
+    url: database.url,
     dataDir: 'unused',
     migrationsFolder: MIGRATIONS_FOLDER,
-    maxConnections: options.maxConnections ?? 20,
+    maxConnections: options.maxConnections ?? 10,
   });
-  await handle.migrate();
   return {
     ...handle,
-    url: url.toString(),
+    url: database.url,
     close: async () => {
       await handle.close();
-      const dropper = postgres(server, { max: 1, onnotice: () => {} });
-      await dropper.unsafe(`drop database if exists ${name} with (force)`);
-      await dropper.end();
+      await database.drop();
     },
   };
+}
+
+/** Drops whatever this process created and did not drop yet (the template, a run that failed). */
+export async function dropBenchDatabases(): Promise<void> {
+  const names = [...created];
+  created.clear();
+  template = undefined;
+  if (names.length === 0) return;
+  await admin(async (sql) => {
+    for (const name of names) await sql.unsafe(`drop database if exists ${name} with (force)`);
+  });
 }

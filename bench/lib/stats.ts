@@ -32,6 +32,17 @@ export function summarize(runs: readonly number[]): Repeated {
   return { median: percentile(runs, 50), min: Math.min(...runs), max: Math.max(...runs), runs: [...runs] };
 }
 
+/** Value ÷ reference run by run (the pairs were measured side by side), then summarized. */
+export function pairRatio(value: Repeated, reference: Repeated): Repeated {
+  if (value.runs.length !== reference.runs.length) throw new Error('ratio of unpaired runs');
+  return summarize(value.runs.map((v, i) => v / reference.runs[i]!));
+}
+
+/** The p-th percentile of each block of samples (one block per repeat), summarized across blocks. */
+export function blockPercentile(blocks: readonly (readonly number[])[], p: number): Repeated {
+  return summarize(blocks.map((block) => percentile(block, p)));
+}
+
 /** Runs `fn` `times` times and summarizes the numbers it returns. */
 export async function repeat(times: number, fn: (run: number) => Promise<number>): Promise<Repeated> {
   const runs: number[] = [];
@@ -58,3 +69,27 @@ export async function runConcurrently(
   );
   return performance.now() - started;
 }
+
+/**
+ * Open-loop load: calls `fire(i)` at `i × intervalMs` after the start whether or not earlier calls
+ * have answered (as independent senders do), with at most `maxInFlight` outstanding; resolves when all settled.
+ */
+export async function paced(
+  total: number,
+  intervalMs: number,
+  maxInFlight: number,
+  fire: (index: number) => Promise<void>,
+): Promise<void> {
+  const started = performance.now();
+  const running = new Set<Promise<void>>();
+  for (let index = 0; index < total; index += 1) {
+    const wait = started + index * intervalMs - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    while (running.size >= maxInFlight) await Promise.race(running);
+    const call: Promise<void> = fire(index).finally(() => running.delete(call));
+    running.add(call);
+  }
+  await Promise.all(running);
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,102 +1,384 @@
+import { Writable } from 'node:stream';
 import postgres from 'postgres';
-import { ingestItem } from '../../src/ingest/process-item.js';
+import { type Earshot, startEarshot } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { openDatabase } from '../../src/db/client.js';
+import type { Database } from '../../src/db/database.js';
+import { MIGRATIONS_FOLDER } from '../../src/db/paths.js';
+import { streamRules } from '../../src/db/schema/index.js';
+import { type IngestService, ingestModule } from '../../src/ingest/module.js';
+import { createLogger } from '../../src/logger.js';
+import { requireService } from '../../src/module.js';
 import { ensureSource } from '../../src/sources/sources.js';
-import type { Assessment } from '../../src/triage/types.js';
-import { openBenchDatabase } from '../lib/database.js';
-import type { BenchRow } from '../lib/report.js';
-import { repeat, runConcurrently, seededRandom, summarize } from '../lib/stats.js';
+import { type FakeUser, FakeXServer } from '../../test/fakes/x-server.js';
+import { createBenchDatabase } from '../lib/database.js';
+import { type BenchCheck, emptyResult, type ScenarioResult } from '../lib/report.js';
+import { pairRatio, runConcurrently, seededRandom, summarize } from '../lib/stats.js';
 import { sampleText } from '../lib/texts.js';
+import { createWebhookSource, WebhookSender, webhookItem } from '../lib/webhook.js';
 
 export interface IngestThroughputOptions {
-  itemsPerRun: number;
+  /** Items timed per run (after the warm-up). */
+  items: number;
+  /** Items sent first, untimed, so the JIT and the pools are warm. */
+  warmup: number;
   repeats: number;
   concurrencies: readonly number[];
-  /** Triage for one text; the embedded classifier in a full run. */
-  assess: (text: string) => Promise<Assessment>;
+}
+
+const SCENARIO = 'ingest throughput';
+const TARGET = 0.5;
+const quiet = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, done) => done() }) });
+
+interface AppFigures {
+  /** Items per second of each repeat, in order. */
+  rates: number[];
+  /** Transactions committed per item (read-only ones included), from pg_stat_database. */
+  commitsPerItem: number;
+  /** Rows inserted or updated per item, from pg_stat_database. */
+  rowsPerItem: number;
 }
 
 /**
- * Items per second from an inbound item to a committed ticket with triage, its timeline event and
- * its outbox rows, beside the database's own limit for the same work: the three inserts (item,
- * ticket, event) as raw SQL in one transaction from a minimal client, in the same run.
+ * Items per second from an inbound item to a committed ticket with triage and its outbox row, on
+ * real PostgreSQL: signed webhook POSTs to a running Earshot (the ingest module, which builds the
+ * embedded classifier's triage from config) at 1, 4 and 16 senders, and posts from the X filtered
+ * stream (the local X server). The reference, run beside each repeat: the three inserts of the same
+ * work (item, ticket, event) as raw SQL in one transaction from a minimal postgres.js client.
  */
-export async function benchIngestThroughput(options: IngestThroughputOptions): Promise<BenchRow[]> {
-  const rows: BenchRow[] = [];
+export async function benchIngestThroughput(options: IngestThroughputOptions): Promise<ScenarioResult> {
+  const result = emptyResult();
+  const raw = new Map<number, AppFigures[]>();
+  const webhook = new Map<number, AppFigures>();
+  const rawRun = async (concurrency: number, run: number) =>
+    push(raw, concurrency, await measureRaw(seededTexts(1000 * concurrency + run, options.items), concurrency));
   for (const concurrency of options.concurrencies) {
-    const earshotRuns: number[] = [];
-    const rawRuns: number[] = [];
-    await repeat(options.repeats, async (run) => {
-      const random = seededRandom(1000 * concurrency + run);
-      const texts = Array.from({ length: options.itemsPerRun }, () => sampleText(random));
-      rawRuns.push(await measureRaw(texts, concurrency));
-      earshotRuns.push(await measureEarshot(texts, concurrency, options.assess));
-      return 0;
-    });
-    rows.push({
-      scenario: 'ingest throughput',
-      metric: `${concurrency} concurrent sender${concurrency > 1 ? 's' : ''}`,
+    webhook.set(
+      concurrency,
+      await measureWebhook(options, concurrency, result.checks, (run) => rawRun(concurrency, run)),
+    );
+  }
+  const pairedWithStream = !options.concurrencies.includes(1);
+  const stream = await measureXStream(options, result.checks, async (run) => {
+    if (pairedWithStream) await rawRun(1, run);
+  });
+
+  const rawRate = (c: number) => summarize(raw.get(c)!.flatMap((f) => f.rates));
+  for (const concurrency of options.concurrencies) {
+    const value = summarize(webhook.get(concurrency)!.rates);
+    const reference = rawRate(concurrency);
+    const ratio = pairRatio(value, reference);
+    result.rows.push({
+      scenario: SCENARIO,
+      metric: `webhook, ${concurrency} sender${concurrency > 1 ? 's' : ''} (to ticket + outbox)`,
       unit: 'items/s',
-      value: summarize(earshotRuns),
-      reference: { label: 'raw SQL', value: summarize(rawRuns) },
-      ratio: summarize(earshotRuns.map((v, i) => v / rawRuns[i]!)),
+      value,
+      reference: { label: `raw SQL, ${concurrency} conn.`, value: reference },
+      ratio,
+      target: { text: `≥ ${TARGET}`, met: ratio.median >= TARGET },
     });
   }
-  return rows;
+  const streamValue = summarize(stream.rates);
+  const streamRatio = pairRatio(streamValue, rawRate(1));
+  result.rows.push({
+    scenario: SCENARIO,
+    metric: 'X filtered stream, 1 connection (to ticket + outbox)',
+    unit: 'items/s',
+    value: streamValue,
+    reference: { label: 'raw SQL, 1 conn.', value: rawRate(1) },
+    ratio: streamRatio,
+    target: { text: `≥ ${TARGET}`, met: streamRatio.median >= TARGET },
+  });
+  const per = (figures: AppFigures[], key: 'commitsPerItem' | 'rowsPerItem') => summarize(figures.map((f) => f[key]));
+  result.rows.push(
+    {
+      scenario: SCENARIO,
+      metric: 'webhook: transactions per item, read-only included',
+      unit: 'xact',
+      value: per([...webhook.values()], 'commitsPerItem'),
+      reference: { label: 'raw SQL', value: per([...raw.values()].flat(), 'commitsPerItem') },
+    },
+    {
+      scenario: SCENARIO,
+      metric: 'webhook: rows inserted or updated per item',
+      unit: 'rows',
+      value: per([...webhook.values()], 'rowsPerItem'),
+      reference: { label: 'raw SQL', value: per([...raw.values()].flat(), 'rowsPerItem') },
+    },
+  );
+  const commits = per([...webhook.values()], 'commitsPerItem').median;
+  const written = per([...webhook.values()], 'rowsPerItem').median;
+  result.notes.push(
+    `Per webhook item Earshot commits ${commits.toFixed(1)} transactions (read-only ones included) and writes ` +
+      `${written.toFixed(1)} rows, where the reference commits 1 and writes 3: the durable receipt (author upsert + ` +
+      'item insert) is committed before the 202; then, off the request path, the pipeline reads the item with its ' +
+      'author and source, triage reads the author’s ticket count and the routing rules, and the processing ' +
+      'transaction locks the item row and the author and conversation advisory locks, looks for a ticket to join, ' +
+      'inserts the ticket, its event and its card outbox row, and marks the item processed. The embedded ' +
+      'classifier costs under a millisecond of CPU per item (classifier rows), so the gap is round trips and ' +
+      'commits on a 2-core machine shared with the database, not triage.',
+    'Senders only wait for the durable receipt (HTTP, signature check, source lookup, the receipt transaction: ' +
+      'the card latency rows show its p50); tickets are made by the pipeline’s bounded queue ' +
+      '(EARSHOT_INGEST_CONCURRENCY, default 4 workers). One sender is bound by its own receipt round trips; from ' +
+      'a few senders on, the 4 workers are the limit, so more senders add receipts, not tickets. ' +
+      'The X stream client stores posts one at a time in arrival order on one connection, so it is paired with ' +
+      'the 1-connection reference.',
+  );
+  return result;
 }
 
-async function measureEarshot(
-  texts: string[],
-  concurrency: number,
-  assess: IngestThroughputOptions['assess'],
-): Promise<number> {
-  const handle = await openBenchDatabase({ maxConnections: concurrency + 2 });
-  try {
-    const source = await ensureSource(handle.db, { name: 'bench', kind: 'webhook' });
-    const ms = await runConcurrently(texts.length, concurrency, async (index) => {
-      await ingestItem(
-        handle.db,
-        {
-          sourceId: source.id,
-          externalId: `bench-${index}`,
-          author: {
-            externalId: `author-${index % 500}`,
-            handle: `customer${index % 500}`,
-            followerCount: (index * 37) % 50_000,
-          },
-          text: texts[index]!,
-          createdAt: new Date(),
-        },
-        assess,
-        { groupingWindowMinutes: 0, maxTextLength: 20_000 },
-      );
-    });
-    return (texts.length / ms) * 1000;
-  } finally {
-    await handle.close();
-  }
+function push(map: Map<number, AppFigures[]>, key: number, figures: AppFigures): void {
+  map.set(key, [...(map.get(key) ?? []), figures]);
 }
 
-async function measureRaw(texts: string[], concurrency: number): Promise<number> {
-  const handle = await openBenchDatabase({ maxConnections: 2 });
-  const sql = postgres(handle.url, { max: concurrency, onnotice: () => {} });
+function seededTexts(seed: number, n: number): string[] {
+  const random = seededRandom(seed);
+  return Array.from({ length: n }, () => sampleText(random));
+}
+
+/** Transactions and rows written so far; read after every client disconnected (backends flush their counters on exit). */
+async function databaseStats(url: string): Promise<{ commits: number; rows: number }> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
-    const [source] = await sql`insert into sources (name, kind) values ('bench-raw', 'webhook') returning id`;
-    const [author] = await sql`insert into authors (source_id, external_id) values (${source!.id}, 'raw') returning id`;
-    const ms = await runConcurrently(texts.length, concurrency, async (index) => {
-      await sql.begin(async (tx) => {
-        const [item] = await tx`
-          insert into items (source_id, external_id, author_id, text, created_at)
-          values (${source!.id}, ${`raw-${index}`}, ${author!.id}, ${texts[index]!}, now()) returning id`;
-        const [ticket] = await tx`
-          insert into tickets (source_id, author_id, channel, last_customer_message_at)
-          values (${source!.id}, ${author!.id}, 'C_BENCH', now()) returning id`;
-        await tx`insert into ticket_events (ticket_id, actor, type, details)
-          values (${ticket!.id}, 'system:bench', 'created', ${sql.json({ itemId: item!.id })})`;
-      });
-    });
-    return (texts.length / ms) * 1000;
+    const [row] = await sql<{ commits: string; rows: string }[]>`
+      select xact_commit::text as commits, (tup_inserted + tup_updated)::text as rows
+      from pg_stat_database where datname = current_database()`;
+    return { commits: Number(row?.commits ?? 0), rows: Number(row?.rows ?? 0) };
   } finally {
     await sql.end();
-    await handle.close();
+  }
+}
+
+function perItem(stats: { commits: number; rows: number }, items: number) {
+  return { commitsPerItem: stats.commits / items, rowsPerItem: stats.rows / items };
+}
+
+async function count(url: string, query: string): Promise<number> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql.unsafe<{ n: number }[]>(query);
+    return Number(row?.n ?? 0);
+  } finally {
+    await sql.end();
+  }
+}
+
+async function measureRaw(texts: string[], concurrency: number): Promise<AppFigures> {
+  const database = await createBenchDatabase();
+  try {
+    const sql = postgres(database.url, { max: concurrency, onnotice: () => {} });
+    let ms: number;
+    try {
+      const [source] = await sql`insert into sources (name, kind) values ('bench-raw', 'webhook') returning id`;
+      const [author] =
+        await sql`insert into authors (source_id, external_id) values (${source!.id}, 'raw') returning id`;
+      ms = await runConcurrently(texts.length, concurrency, async (index) => {
+        await sql.begin(async (tx) => {
+          const [item] = await tx`
+            insert into items (source_id, external_id, author_id, text, created_at)
+            values (${source!.id}, ${`raw-${index}`}, ${author!.id}, ${texts[index]!}, now()) returning id`;
+          const [ticket] = await tx`
+            insert into tickets (source_id, author_id, channel, last_customer_message_at)
+            values (${source!.id}, ${author!.id}, 'earshot-feedback', now()) returning id`;
+          await tx`insert into ticket_events (ticket_id, actor, type, details)
+            values (${ticket!.id}, 'system:bench', 'created', ${sql.json({ itemId: item!.id })})`;
+        });
+      });
+    } finally {
+      await sql.end();
+    }
+    return { rates: [(texts.length / ms) * 1000], ...perItem(await databaseStats(database.url), texts.length) };
+  } finally {
+    await database.drop();
+  }
+}
+
+/**
+ * Earshot with its ingest module on a fresh database; `setup` runs first, and its connection stays
+ * open for the body (sources made between repeats). Answers the body's rates with the database's
+ * counters per item, read once Earshot stopped.
+ */
+async function withEarshot(
+  env: Record<string, string>,
+  setup: (db: Database) => Promise<void>,
+  body: (app: Earshot, ingest: IngestService, db: Database, url: string) => Promise<{ rates: number[]; total: number }>,
+): Promise<AppFigures> {
+  const database = await createBenchDatabase();
+  try {
+    const handle = await openDatabase({
+      url: database.url,
+      dataDir: 'unused',
+      migrationsFolder: MIGRATIONS_FOLDER,
+      maxConnections: 1,
+    });
+    let measured: { rates: number[]; total: number };
+    try {
+      await setup(handle.db);
+      const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: database.url, ...env });
+      const app = await startEarshot(config, quiet, { modules: [ingestModule] });
+      try {
+        measured = await body(app, requireService<IngestService>(app.context, 'ingest'), handle.db, database.url);
+      } finally {
+        await app.stop();
+      }
+    } finally {
+      await handle.close();
+    }
+    return { rates: measured.rates, ...perItem(await databaseStats(database.url), measured.total) };
+  } finally {
+    await database.drop();
+  }
+}
+
+/** Counts processed items; `reach(n)` resolves once n more have become tickets. */
+function processedCounter(ingest: IngestService) {
+  let processed = 0;
+  let waiter: { target: number; resolve: () => void } | undefined;
+  ingest.pipeline.onProcessed(() => {
+    processed += 1;
+    if (waiter && processed >= waiter.target) waiter.resolve();
+  });
+  return {
+    reach(n: number, timeoutMs: number): Promise<void> {
+      const target = processed + n;
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`only ${processed - (target - n)} of ${n} items processed in ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        waiter = {
+          target,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
+        if (processed >= target) waiter.resolve();
+      });
+    },
+  };
+}
+
+async function measureWebhook(
+  options: IngestThroughputOptions,
+  concurrency: number,
+  checks: BenchCheck[],
+  beforeRun: (run: number) => Promise<void>,
+): Promise<AppFigures> {
+  return withEarshot(
+    { X_INGEST_MODE: 'off' },
+    async () => {},
+    async (app, ingest, db, url) => {
+      const counter = processedCounter(ingest);
+      const rates: number[] = [];
+      let total = 0;
+      for (let run = 0; run < options.repeats; run += 1) {
+        await beforeRun(run);
+        // A source per repeat; the app, its pools and the JIT stay warm across repeats.
+        const name = `bench-r${run}`;
+        const { id: sourceId, secret } = await createWebhookSource(db, name);
+        const sender = new WebhookSender(app.http.url, name, secret);
+        const random = seededRandom(1000 * concurrency + run);
+        const warm = run === 0 ? Array.from({ length: options.warmup }, (_, i) => webhookItem('warm', i, random)) : [];
+        const items = Array.from({ length: options.items }, (_, i) => webhookItem(`r${run}`, i, random));
+        const refused: number[] = [];
+        const send = (list: typeof items) => async (index: number) => {
+          const { status } = await sender.post(list[index]!);
+          if (status !== 202) refused.push(status);
+        };
+        const warmed = counter.reach(warm.length, 120_000);
+        await runConcurrently(warm.length, concurrency, send(warm));
+        await warmed;
+        const done = counter.reach(items.length, 300_000);
+        const started = performance.now();
+        await runConcurrently(items.length, concurrency, send(items));
+        await done;
+        rates.push((items.length / (performance.now() - started)) * 1000);
+
+        const sent = warm.length + items.length;
+        total += sent;
+        const [tickets, cards, processed] = await Promise.all([
+          count(url, `select count(*)::int as n from tickets where source_id = ${sourceId}`),
+          count(
+            url,
+            `select count(*)::int as n from outbox o join tickets t on t.id = o.ticket_id where o.kind = 'card' and t.source_id = ${sourceId}`,
+          ),
+          count(
+            url,
+            `select count(*)::int as n from items where source_id = ${sourceId} and processed_at is not null and ticket_id is not null`,
+          ),
+        ]);
+        checks.push({
+          scenario: SCENARIO,
+          name: `webhook ×${concurrency} run ${run + 1}: every item a ticket with its card row`,
+          ok: refused.length === 0 && tickets === sent && cards === sent && processed === sent,
+          detail: `${sent} sent, ${refused.length} refused, ${processed} processed, ${tickets} tickets, ${cards} card rows`,
+        });
+      }
+      return { rates, total };
+    },
+  );
+}
+
+async function measureXStream(
+  options: IngestThroughputOptions,
+  checks: BenchCheck[],
+  beforeRun: (run: number) => Promise<void>,
+): Promise<AppFigures> {
+  const x = new FakeXServer({ heartbeatMs: 20_000 });
+  await x.start();
+  try {
+    return await withEarshot(
+      { X_INGEST_MODE: 'stream', X_BEARER_TOKEN: 'bench-bearer', X_API_URL: x.url, X_SOURCE_NAME: 'x' },
+      async (db) => {
+        const source = await ensureSource(db, { name: 'x', kind: 'x' });
+        await db.insert(streamRules).values({ sourceId: source.id, value: 'acme OR @acmehelp', createdBy: 'bench' });
+      },
+      async (_app, ingest, _db, url) => {
+        const deadline = Date.now() + 20_000;
+        while (!ingest.x?.status().connected || (ingest.x?.status().backfills ?? 0) < 1) {
+          if (Date.now() > deadline) throw new Error('the X stream did not connect');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        const counter = processedCounter(ingest);
+        const rates: number[] = [];
+        let total = 0;
+        for (let run = 0; run < options.repeats; run += 1) {
+          await beforeRun(run);
+          const random = seededRandom(77 + run);
+          const post = (index: number) => {
+            const author: FakeUser = {
+              id: String(10_000_000 + run * 100_000 + index),
+              username: `customer${run}_${index}`,
+              name: `Customer ${index}`,
+              followers: Math.floor(random() * 5_000),
+            };
+            return { text: sampleText(random), author };
+          };
+          const warm = run === 0 ? Array.from({ length: options.warmup }, (_, i) => post(i)) : [];
+          const items = Array.from({ length: options.items }, (_, i) => post(options.warmup + i));
+          const warmed = counter.reach(warm.length, 120_000);
+          for (const p of warm) x.publish(p);
+          await warmed;
+          const done = counter.reach(items.length, 300_000);
+          const started = performance.now();
+          for (const p of items) x.publish(p);
+          await done;
+          rates.push((items.length / (performance.now() - started)) * 1000);
+          total += warm.length + items.length;
+          const tickets = await count(url, 'select count(*)::int as n from tickets');
+          const cards = await count(url, `select count(*)::int as n from outbox where kind = 'card'`);
+          checks.push({
+            scenario: SCENARIO,
+            name: `X stream run ${run + 1}: every post a ticket with its card row`,
+            ok: tickets === total && cards === total,
+            detail: `${total} published so far, ${tickets} tickets, ${cards} card rows`,
+          });
+        }
+        return { rates, total };
+      },
+    );
+  } finally {
+    await x.close();
   }
 }

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { MIGRATIONS_FOLDER } from '../src/db/paths.js';
+import { loadEnvFile } from '../src/env-file.js';
 import {
   DEFAULT_ARCHIVE_DAYS,
   type ImportMode,
@@ -65,6 +66,7 @@ async function main(): Promise<number> {
   const live = values.live === true;
   const mode: ImportMode = live ? { kind: 'live' } : { kind: 'archive', afterDays: archiveDays, now: new Date() };
 
+  loadEnvFile();
   const config = loadConfig(process.env);
   const refusal = (existingKind: 'webhook' | 'x' | null) =>
     importRefusal({

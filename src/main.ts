@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type Earshot, StartAbortedError, startEarshot } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { loadEnvFile } from './env-file.js';
 import { createLogger } from './logger.js';
 
 const USAGE = `Usage: npm start -- [--demo-speed <n>] [--no-demo]
@@ -41,8 +41,7 @@ async function main(): Promise<void> {
     console.error(message ? `${message}\n\n${USAGE}` : USAGE);
     process.exit(message ? 64 : 0);
   }
-  // Settings in the environment win over .env, as with `node --env-file`.
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  loadEnvFile();
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(process.env);

@@ -1,7 +1,7 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { ticketLink } from '../sla/notifications.js';
 import { maskPii } from '../slack/blocks/format.js';
-import { ACTIONS } from '../slack/ids.js';
+import { ACTIONS, BLOCK_IDS } from '../slack/ids.js';
 import { escapeMrkdwn, safeMrkdwn, truncate } from '../slack/mrkdwn.js';
 import type { Ticket } from '../tickets/types.js';
 import { findPii } from '../triage/pii.js';
@@ -60,11 +60,6 @@ const KIND_WORDS: Record<CrisisKind, string> = {
 };
 
 const MAX_TICKET_LINKS = 15;
-
-/** The block id of an alert's buttons; listeners read the alert id from the button value. */
-export function crisisBlockId(alertId: number): string {
-  return `crisis_alert:${alertId}`;
-}
 
 function hhmm(date: Date): string {
   return `${date.toISOString().slice(11, 16)} UTC`;
@@ -234,5 +229,6 @@ function buttons(alert: CrisisAlertView): ActionsBlock {
     text: { type: 'plain_text', text: 'Resolve' },
     value,
   });
-  return { type: 'actions', block_id: crisisBlockId(alert.id), elements };
+  // Listeners read the alert id from the button value; the block id only keeps each card's apart.
+  return { type: 'actions', block_id: `${BLOCK_IDS.crisisAlertPrefix}${alert.id}`, elements };
 }

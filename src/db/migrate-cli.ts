@@ -1,8 +1,10 @@
 import { type Config, ConfigError, loadConfig } from '../config.js';
+import { loadEnvFile } from '../env-file.js';
 import { openDatabase } from './client.js';
 import { MIGRATIONS_FOLDER } from './paths.js';
 
 /** `npm run db:migrate`: applies pending migrations to DATABASE_URL, or to the embedded database. */
+loadEnvFile();
 let config: Config;
 try {
   config = loadConfig(process.env);

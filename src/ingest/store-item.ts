@@ -78,10 +78,14 @@ export function validateInbound(inbound: InboundItem, limits: { maxTextLength: n
 }
 
 /**
- * The insert is tried first and the unique key decides: a repeat costs one extra read, a new item
- * none, which is the right way round for a pipeline where most items are new.
+ * Looks the post up first (the unique key on source and external id) and on a repeat returns it
+ * with its stored author, never touching `authors`: a post delivered again after its author was
+ * erased (`/earshot forget`, retention) must not bring their handle and name back. The insert keeps
+ * its conflict guard for two deliveries of one post racing past the lookup.
  */
 export async function storeItemInTransaction(tx: Database, inbound: InboundItem, text: string): Promise<StoredItem> {
+  const stored = await findStoredItem(tx, inbound.sourceId, inbound.externalId);
+  if (stored) return { ...stored, duplicate: true };
   const author = await upsertAuthor(tx, inbound.sourceId, inbound.author);
   const [inserted] = await tx
     .insert(items)
@@ -102,12 +106,23 @@ export async function storeItemInTransaction(tx: Database, inbound: InboundItem,
     .onConflictDoNothing({ target: [items.sourceId, items.externalId] })
     .returning();
   if (inserted) return { item: inserted, author, duplicate: false };
-  const [existing] = await tx
-    .select()
+  const raced = await findStoredItem(tx, inbound.sourceId, inbound.externalId);
+  if (!raced) throw new Error(`item ${inbound.externalId} conflicted but cannot be read`);
+  return { ...raced, duplicate: true };
+}
+
+/** The stored item of (source, external id) with its author as stored, if it has arrived before. */
+async function findStoredItem(
+  tx: Database,
+  sourceId: number,
+  externalId: string,
+): Promise<{ item: Item; author: Author } | undefined> {
+  const [row] = await tx
+    .select({ item: items, author: authors })
     .from(items)
-    .where(and(eq(items.sourceId, inbound.sourceId), eq(items.externalId, inbound.externalId)));
-  if (!existing) throw new Error(`item ${inbound.externalId} conflicted but cannot be read`);
-  return { item: existing, author, duplicate: true };
+    .innerJoin(authors, eq(authors.id, items.authorId))
+    .where(and(eq(items.sourceId, sourceId), eq(items.externalId, externalId)));
+  return row;
 }
 
 /** Creates the author or refreshes what the source says of them; Earshot's own VIP flag is kept. */

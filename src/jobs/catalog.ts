@@ -34,9 +34,11 @@ export function buildJobs(config: Config, metrics: Metrics | null = null): JobDe
     {
       name: 'crisis-detection',
       schedule: config.EARSHOT_CRISIS_CRON,
-      run: async ({ db, scheduledFor }) =>
+      // Detects as of the moment the run starts, not the tick's whole second: posts received in that
+      // second (a burst just before a manual tick) are in it.
+      run: async ({ db, now }) =>
         runCrisisDetection(db, {
-          now: scheduledFor,
+          now: now(),
           thresholds: thresholdsFromConfig(config),
           routing: routingFromConfig(config),
           metrics,

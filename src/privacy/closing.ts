@@ -48,7 +48,8 @@ export async function queueClosingMessage(
     ticket_id: String(input.ticket.id),
     source: input.source.name,
   });
-  const plan = planReply(text, replyRulesFor(input.source));
+  const rules = replyRulesFor(input.source);
+  const plan = planReply(text, rules);
   if (plan.problem) return false;
   const inserted = await tx
     .insert(replies)
@@ -66,7 +67,8 @@ export async function queueClosingMessage(
   await recordEvent(tx, input.ticket, {
     actor: CLOSING_ACTOR,
     type: 'closing_message',
-    details: { replyId: inserted[0]!.id },
+    // The channel it goes out on, for the card's thread line.
+    details: { replyId: inserted[0]!.id, via: rules.label, source: input.source.name },
   });
   return true;
 }

@@ -122,15 +122,14 @@ async function seedRoles(ctx: AppContext, seed: WorkspaceSeed): Promise<void> {
 
 /**
  * Waits for the triage of what was posted, then runs one crisis detection tick at once rather than
- * on the cron minute. Ticks are named by whole seconds and see posts received before that moment,
- * so this one is the next whole second: posts of the current second are in it.
+ * on the cron minute; the tick reads every post received until it starts.
  */
 export async function checkForCrisisNow(ctx: AppContext): Promise<void> {
   const ingest = ctx.services.get('ingest') as IngestService | undefined;
   const jobs = ctx.services.get('jobs') as JobScheduler | undefined;
   await ingest?.pipeline.idle();
   if (!jobs) return ctx.logger.warn('no jobs service: the crisis check waits for the next run');
-  await jobs.runTick('crisis-detection', new Date(Math.ceil(Date.now() / 1000) * 1000));
+  await jobs.runTick('crisis-detection', new Date());
 }
 
 /**

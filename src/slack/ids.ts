@@ -86,6 +86,8 @@ export const BLOCK_IDS = {
   replySuggestion: 'reply_suggestion',
   /** The digest modal's paging buttons. */
   digestPaging: 'digest_paging',
+  /** Prefix of a crisis alert card's buttons; the alert id follows (`crisis_alert:7`). */
+  crisisAlertPrefix: 'crisis_alert:',
 } as const;
 
 /**

@@ -1,15 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const root = new URL('../../', import.meta.url).pathname;
+const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
-/** Runs `npm run db:migrate`'s entry point with only the given environment (plus PATH). */
-function migrateCli(env: Record<string, string>) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/db/migrate-cli.ts'], {
-    cwd: root,
+/** A working directory with no .env in it: the CLI reads one from where it runs. */
+const bare = mkdtempSync(join(tmpdir(), 'earshot-migrate-cwd-'));
+afterAll(() => rmSync(bare, { recursive: true, force: true }));
+
+/** Runs `npm run db:migrate`'s entry point with only the given environment (plus PATH), in `cwd`. */
+function migrateCli(env: Record<string, string>, cwd = bare) {
+  return spawnSync(process.execPath, ['--import', TSX, join(root, 'src/db/migrate-cli.ts')], {
+    cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     encoding: 'utf8',
     timeout: 80_000,
@@ -32,6 +37,21 @@ describe('db:migrate', () => {
       expect(run.stderr).toBe('');
       expect(run.status).toBe(0);
       expect(run.stdout).toContain(`embedded database in ${join(dir, 'data')}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('reads .env from the working directory as npm start does, the environment winning', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'earshot-migrate-'));
+    try {
+      // Were .env's DATABASE_URL used, the run would stop at config (78): the environment's blank one wins.
+      writeFileSync(join(dir, '.env'), 'EARSHOT_DATA_DIR=./from-dotenv\nDATABASE_URL=not-a-database-url\n');
+      const run = migrateCli({ DATABASE_URL: '' }, dir);
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      expect(run.stdout).toBe('Migrations applied to the embedded database in ./from-dotenv.\n');
+      expect(existsSync(join(dir, 'from-dotenv', 'PG_VERSION'))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -129,7 +129,7 @@ describeEachDatabase('closing messages', (handle) => {
       .select()
       .from(ticketEvents)
       .where(and(eq(ticketEvents.ticketId, ticket.id), eq(ticketEvents.type, 'closing_message')));
-    expect(events.map((e) => e.details)).toEqual([{ replyId: row!.id }]);
+    expect(events.map((e) => e.details)).toEqual([{ replyId: row!.id, via: 'webhook', source: 'shop-chat' }]);
 
     // Resolved again after the reopen: the last resolve sends, once.
     await resolveTicket(db, agent, { ticketId: reopened.id });

@@ -203,7 +203,9 @@ describe('/earshot forget through Bolt and the sandbox Slack', () => {
     expect(card()).not.toContain('Olga here');
     expect(card()).not.toContain('olga.secret');
     const thread = h.sandbox.workspace.thread(SEED.channels.feedback, ts).map((m) => m.text);
-    expect(thread).toContain(`<@${SEED.users.admin}>: author data erased`);
+    expect(thread).toContain(
+      `:wastebasket: <@${SEED.users.admin}> erased the customer's personal data: their posts, the replies and the notes are gone from this ticket; counts and timings stay`,
+    );
 
     await session.runCommand(SLASH_COMMAND, 'forget forget-slack @olga', { channel: SEED.channels.feedback });
     expect(session.lastEphemeral(SEED.channels.feedback)?.text).toContain('Nothing to erase');

@@ -156,4 +156,48 @@ describe('trigger_id lifetime', () => {
     const err = await failure(client.views.open({ trigger_id: trigger, view: modal }));
     expect((err as WebAPIPlatformError).data.error).toBe('expired_trigger_id');
   });
+
+  it('drops trigger ids once they expire, so a long-running sandbox does not pile them up', async () => {
+    const ws = sandbox.workspace;
+    const old = Array.from({ length: 500 }, () => ws.issueTrigger(SEED.users.agent1));
+    expect(ws.heldInteractionTokens().triggers).toBe(500);
+    now += 3001;
+    const fresh = ws.issueTrigger(SEED.users.agent1);
+    expect(ws.heldInteractionTokens().triggers).toBe(1);
+    // A dropped id is still told expired (it carries its issue time), a made-up one invalid.
+    expect(() => ws.useTrigger(old[0])).toThrow('expired_trigger_id');
+    expect(() => ws.useTrigger('not-a-trigger')).toThrow('invalid_trigger_id');
+    expect(ws.useTrigger(fresh).user).toBe(SEED.users.agent1);
+    expect(() => ws.useTrigger(fresh)).toThrow('exchanged_trigger_id');
+    now += 3001;
+    expect(ws.heldInteractionTokens().triggers).toBe(0);
+  });
+});
+
+describe('response_url lifetime', () => {
+  const target = { user: SEED.users.agent1, channel: SEED.channels.feedback };
+  const idOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
+
+  it('serves a response_url 5 times, then drops it', () => {
+    const ws = sandbox.workspace;
+    const id = idOf(ws.issueResponseUrl(target));
+    for (let use = 1; use <= 5; use++) expect(ws.useResponseUrl(id)?.channel).toBe(SEED.channels.feedback);
+    expect(ws.useResponseUrl(id)).toBeNull();
+    expect(ws.heldInteractionTokens().responseUrls).toBe(0);
+  });
+
+  it('drops response URLs after 30 minutes, used or not', () => {
+    const ws = sandbox.workspace;
+    const ids = Array.from({ length: 300 }, () => idOf(ws.issueResponseUrl(target)));
+    expect(ws.useResponseUrl(ids[0]!)).not.toBeNull();
+    now += 29 * 60_000;
+    const later = idOf(ws.issueResponseUrl(target));
+    expect(ws.heldInteractionTokens().responseUrls).toBe(301);
+    now += 60_001;
+    expect(ws.heldInteractionTokens().responseUrls).toBe(1);
+    expect(ws.useResponseUrl(ids[1]!)).toBeNull();
+    expect(ws.useResponseUrl(later)).not.toBeNull();
+    now += 30 * 60_000;
+    expect(ws.heldInteractionTokens().responseUrls).toBe(0);
+  });
 });

@@ -153,4 +153,36 @@ describe.each(KINDS)('posting is idempotent: a post whose answer was lost is fou
     expect(lookup).toHaveLength(1);
     expect(lookup[0]!.args.ts).toBe(ts);
   });
+
+  it('sends one SLA DM when the DM was posted but the answer was lost', async () => {
+    const ws = h.sandbox.workspace;
+    const db = h.earshot.context.db;
+    const ticket = await newTicket('dm');
+    await h.drain();
+    const assignee = SEED.users.agent2;
+    const dm = ws.openDm(assignee).id;
+    const text = `:warning: Ticket #${ticket.id}: the first response target is close`;
+    // What the SLA sweep queues for an assignee.
+    await db.insert(outbox).values({
+      kind: 'dm',
+      channel: assignee,
+      ticketId: ticket.id,
+      dedupeKey: `sla:${ticket.id}:first_response:warning:dm`,
+      payload: { user: assignee, text },
+    });
+    ws.clearCalls();
+    ws.failNext('chat.postMessage', { answerLost: 'drop' });
+    await h.drain();
+
+    expect(ws.channelMessages(dm).map((m) => m.text)).toEqual([text]);
+    expect(ws.callsTo('chat.postMessage')).toHaveLength(1);
+    const lookup = ws.callsTo('conversations.history');
+    expect(lookup.map((call) => call.args.channel)).toEqual([dm]);
+    expect(lookup[0]!.args.include_all_metadata).toBe('true');
+    const [row] = await db
+      .select()
+      .from(outbox)
+      .where(eq(outbox.dedupeKey, `sla:${ticket.id}:first_response:warning:dm`));
+    expect(row?.status).toBe('done');
+  });
 });

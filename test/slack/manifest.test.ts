@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { App } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { buildCrisisAlertCard } from '../../src/crisis/card.js';
 import { createLogger } from '../../src/logger.js';
 import { SLACK_EVENTS_PATH } from '../../src/slack/app.js';
 import { buildDigestCard, buildDigestModal } from '../../src/slack/blocks/digest-card.js';
@@ -168,7 +169,12 @@ describe('the Slack app manifest, ids.ts and the registered listeners agree', ()
     const viewIds = new Set<string>(Object.values(VIEWS));
     const blockIds = new Set<string>([...Object.values(BLOCKS), ...Object.values(BLOCK_IDS)]);
     // Ids that carry a number after a declared stem: the card's `ticket_actions:42`, the reply box's revisions.
-    const stems = [BLOCK_IDS.ticketActionsPrefix, `${BLOCKS.replyText}.`, `${BLOCKS.replyPreview}.`];
+    const stems = [
+      BLOCK_IDS.ticketActionsPrefix,
+      BLOCK_IDS.crisisAlertPrefix,
+      `${BLOCKS.replyText}.`,
+      `${BLOCKS.replyPreview}.`,
+    ];
     const seen = { actions: new Set<string>(), blocks: new Set<string>(), views: new Set<string>() };
     const surfaces: { blocks: unknown[]; callback_id?: string }[] = [...sampleCards(), ...sampleViews()];
     for (const surface of surfaces) {
@@ -188,7 +194,9 @@ describe('the Slack app manifest, ids.ts and the registered listeners agree', ()
     expect(seen.blocks).toContain(BLOCK_IDS.replySuggestion);
     expect(seen.blocks).toContain(BLOCK_IDS.digestPaging);
     expect([...seen.blocks].some((b) => b.startsWith(BLOCK_IDS.ticketActionsPrefix))).toBe(true);
+    expect([...seen.blocks].some((b) => b.startsWith(BLOCK_IDS.crisisAlertPrefix))).toBe(true);
     expect(seen.actions).toContain(ACTIONS.fullText);
+    expect(seen.actions).toContain(ACTIONS.crisisIncident);
   });
 
   it('asks for the scopes the code uses', () => {
@@ -205,6 +213,7 @@ describe('the Slack app manifest, ids.ts and the registered listeners agree', ()
         // The delivery worker finds a post whose answer was lost by its metadata in the history.
         'channels:history',
         'groups:history',
+        'im:history',
       ]) {
         expect(scopes, scope).toContain(scope);
       }
@@ -298,6 +307,32 @@ function sampleCards(): { blocks: unknown[] }[] {
       digestId: 1,
       tickets: [{ id: 1, category: 'complaint', priority: 'P3', topics: [] }],
       windowMinutes: 5,
+    }),
+    buildCrisisAlertCard({
+      id: 7,
+      status: 'open',
+      acknowledgedBy: null,
+      snoozedUntil: null,
+      firstSeenAt: NOW,
+      lastSeenAt: NOW,
+      details: {
+        title: 'Volume spike on x',
+        kinds: ['volume'],
+        topic: null,
+        sourceIds: [1],
+        sourceNames: ['x'],
+        count: 12,
+        mean: 2,
+        ratio: 6,
+        z: 5,
+        peakCount: 12,
+        windowMinutes: 15,
+        topTopics: [],
+        topTerms: [],
+        samples: [],
+        ticketIds: [],
+        trend: [1, 12],
+      },
     }),
   ];
 }

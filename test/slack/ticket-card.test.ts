@@ -329,6 +329,24 @@ describe('buildTicketCard', () => {
     }
   });
 
+  it('names the latest reply by who sent it, and Earshot’s own replies by what they are', () => {
+    const note = (sentBy: string, status: 'pending' | 'done' | 'failed', parts = 1) => {
+      const card = buildTicketCard(view('hello'), {
+        now: NOW,
+        maskPii: false,
+        latestReply: { id: 7, sentBy, status, lastError: status === 'failed' ? 'HTTP 500' : null, parts },
+      });
+      return allText(card.blocks).find((t) => t.includes('posted') || t.includes('being sent'));
+    };
+    expect(note('U1', 'done', 2)).toBe(":outbox_tray: <@U1>'s reply is posted (2 posts)");
+    expect(note('system:closing', 'done')).toBe(':outbox_tray: The closing message is posted');
+    expect(note('system:closing', 'pending')).toBe(':hourglass: The closing message is being sent');
+    expect(note('system:auto-ack', 'failed')).toBe(
+      ':x: The auto-acknowledgement could not be posted: HTTP 500. Retry reply sends it again.',
+    );
+    expect(note('system:other', 'done')).toBe(":outbox_tray: Earshot's reply is posted");
+  });
+
   it('shows no Full text button when nothing was cut', () => {
     const card = buildTicketCard(view('short and sweet'), { now: NOW, maskPii: false });
     expect(JSON.stringify(card.blocks)).not.toContain(ACTIONS.fullText);
@@ -528,6 +546,60 @@ describe('buildThreadLine', () => {
       ':x: The reply could not be posted: &lt;!channel&gt; 403. Retry it from the card.',
     );
     expect(buildThreadLine(event('something_new', {}, 'system:x'))).toBe('Earshot: something new');
+  });
+
+  it('says the customer was sent the closing message, and on which channel', () => {
+    const closing = (details: Record<string, unknown>) =>
+      buildThreadLine(event('closing_message', { replyId: 3, ...details }, 'system:closing'));
+    expect(closing({ via: 'X', source: 'x-main' })).toBe(
+      ':envelope_with_arrow: The customer was sent the closing message as a reply on X (*x-main*)',
+    );
+    expect(closing({ via: 'webhook', source: 'shop-chat' })).toBe(
+      ':envelope_with_arrow: The customer was sent the closing message through the *shop-chat* webhook',
+    );
+    expect(closing({ via: 'webhook', source: '<!channel>' })).toBe(
+      ':envelope_with_arrow: The customer was sent the closing message through the *&lt;!channel&gt;* webhook',
+    );
+    // Recorded before the channel was kept.
+    expect(closing({})).toBe(':envelope_with_arrow: The customer was sent the closing message');
+  });
+
+  it('says an admin erased the customer’s data, without any of it', () => {
+    expect(buildThreadLine(event('author_data_erased', {}, 'U0ADMIN'))).toBe(
+      ":wastebasket: <@U0ADMIN> erased the customer's personal data: their posts, the replies and the notes are gone from this ticket; counts and timings stay",
+    );
+  });
+
+  it('has its own line for every event type Earshot records', () => {
+    const recorded = [
+      'created',
+      'claimed',
+      'unclaimed',
+      'assigned',
+      'tagged',
+      'untagged',
+      'escalated',
+      'deescalated',
+      'replied',
+      'resolved',
+      'reopened',
+      'customer_message',
+      'closed',
+      'marked_spam',
+      'corrected',
+      'reply_sent',
+      'reply_failed',
+      'reply_retried',
+      'sla_warning',
+      'sla_breached',
+      'incident_linked',
+      'closing_message',
+      'author_data_erased',
+    ];
+    for (const type of recorded) {
+      const fallback = `Earshot: ${type.replace(/_/g, ' ')}`;
+      expect({ type, line: buildThreadLine(event(type, {}, 'system:test')) }).not.toEqual({ type, line: fallback });
+    }
   });
 
   it('quotes customer follow-ups and agents’ free text, escaped', () => {

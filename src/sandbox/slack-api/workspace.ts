@@ -437,16 +437,26 @@ export class SlackWorkspace {
 
   // --- triggers and response URLs (issued when a person interacts) ---
 
+  /** A trigger_id names the second it was issued in, as Slack's do (`1767000000.123.abc…`). */
   issueTrigger(user: string): string {
+    this.dropExpired(this.triggers);
     const id = `${Math.floor(this.now() / 1000)}.${randomBytes(6).readUIntBE(0, 6)}.${randomBytes(16).toString('hex')}`;
     this.triggers.set(id, { id, user, expiresAt: this.now() + this.triggerTtlMs, used: false });
     return id;
   }
 
-  /** Uses a trigger_id for views.open/push: valid once, for about 3 seconds, as in Slack. */
+  /**
+   * Uses a trigger_id for views.open/push: valid once, for about 3 seconds, as in Slack. Expired ids
+   * are dropped, so one no longer held is told expired by the issue time it carries.
+   */
   useTrigger(id: unknown): Trigger {
+    this.dropExpired(this.triggers);
     const trigger = typeof id === 'string' ? this.triggers.get(id) : undefined;
-    if (!trigger) throw new SlackApiError('invalid_trigger_id');
+    if (!trigger) {
+      const issuedSeconds = typeof id === 'string' ? /^(\d+)\./.exec(id)?.[1] : undefined;
+      const expired = issuedSeconds !== undefined && Number(issuedSeconds) * 1000 + this.triggerTtlMs < this.now();
+      throw new SlackApiError(expired ? 'expired_trigger_id' : 'invalid_trigger_id');
+    }
     if (trigger.used) throw new SlackApiError('exchanged_trigger_id');
     if (this.now() > trigger.expiresAt) throw new SlackApiError('expired_trigger_id');
     trigger.used = true;
@@ -454,17 +464,39 @@ export class SlackWorkspace {
   }
 
   issueResponseUrl(target: Omit<ResponseUrlTarget, 'id' | 'uses' | 'expiresAt'>): string {
+    this.dropExpired(this.responseUrls);
     const id = randomBytes(12).toString('hex');
     this.responseUrls.set(id, { ...target, id, uses: 0, expiresAt: this.now() + RESPONSE_URL_TTL_MS });
     return `${this.baseUrl()}/sandbox/response/${id}`;
   }
 
-  /** Resolves a response_url id: valid for 30 minutes and 5 uses, as Slack documents. */
+  /** Resolves a response_url id: valid for 30 minutes and 5 uses, as Slack documents; then it is dropped. */
   useResponseUrl(id: string): ResponseUrlTarget | null {
+    this.dropExpired(this.responseUrls);
     const target = this.responseUrls.get(id);
-    if (!target || this.now() > target.expiresAt || target.uses >= RESPONSE_URL_USES) return null;
+    if (!target || this.now() > target.expiresAt) return null;
     target.uses += 1;
+    if (target.uses >= RESPONSE_URL_USES) this.responseUrls.delete(id);
     return target;
+  }
+
+  /** How many trigger ids and response URLs the workspace still holds: a long-running sandbox drops spent ones. */
+  heldInteractionTokens(): { triggers: number; responseUrls: number } {
+    this.dropExpired(this.triggers);
+    this.dropExpired(this.responseUrls);
+    return { triggers: this.triggers.size, responseUrls: this.responseUrls.size };
+  }
+
+  /**
+   * Drops expired entries from the front of a map in issue order: with one lifetime per map they
+   * expire in that order, so this stops at the first live one.
+   */
+  private dropExpired(entries: Map<string, { expiresAt: number }>): void {
+    const now = this.now();
+    for (const [id, entry] of entries) {
+      if (entry.expiresAt >= now) break;
+      entries.delete(id);
+    }
   }
 
   // --- views ---

@@ -138,10 +138,25 @@ export function buildThreadLine(event: TicketEvent, context: ThreadLineContext =
     case 'incident_linked':
       line = `${who} linked this to incident #${Number(detail(event, 'incidentId')) || '?'}`;
       break;
+    case 'closing_message':
+      line = `:envelope_with_arrow: The customer was sent the closing message${closingChannel(event)}`;
+      break;
+    case 'author_data_erased':
+      line = `:wastebasket: ${who} erased the customer's personal data: their posts, the replies and the notes are gone from this ticket; counts and timings stay`;
+      break;
     default:
       line = `${who}: ${safeMrkdwn(event.type.replace(/_/g, ' '), 100)}`;
   }
   return line.length <= LIMITS.sectionText ? line : `${line.slice(0, LIMITS.sectionText - 1)}…`;
+}
+
+/** How a closing message went out: " as a reply on X", " through the *shop-chat* webhook", or nothing for old events. */
+function closingChannel(event: TicketEvent): string {
+  const via = detail(event, 'via');
+  const source = text(detail(event, 'source'), 80);
+  if (via === 'X') return source ? ` as a reply on X (*${source}*)` : ' as a reply on X';
+  if (via === 'webhook') return source ? ` through the *${source}* webhook` : ' through the webhook';
+  return '';
 }
 
 function formatMinutes(minutes: number): string {

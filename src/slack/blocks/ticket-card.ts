@@ -265,13 +265,21 @@ export function buildTicketCard(view: TicketView, options: TicketCardOptions): T
   return { text: safeLimit(text), blocks: enforceBlockLimits(blocks) };
 }
 
+/** Replies Earshot sends by itself, named for what they are rather than by their `sentBy`. */
+const SYSTEM_REPLIES: Readonly<Record<string, string>> = {
+  'system:closing': 'The closing message',
+  'system:auto-ack': 'The auto-acknowledgement',
+};
+
 function replyNote(reply: ReplySummary): string {
-  const by = mentionUser(reply.sentBy);
+  const what =
+    SYSTEM_REPLIES[reply.sentBy] ??
+    (reply.sentBy.startsWith('system:') ? "Earshot's reply" : `${mentionUser(reply.sentBy)}'s reply`);
   const posts = reply.parts > 1 ? ` (${reply.parts} posts)` : '';
-  if (reply.status === 'done') return `:outbox_tray: ${by}'s reply is posted${posts}`;
-  if (reply.status === 'pending') return `:hourglass: ${by}'s reply is being sent${posts}`;
+  if (reply.status === 'done') return `:outbox_tray: ${what} is posted${posts}`;
+  if (reply.status === 'pending') return `:hourglass: ${what} is being sent${posts}`;
   const why = reply.lastError ? `: ${safeMrkdwn(reply.lastError, 300)}` : '';
-  return `:x: ${by}'s reply could not be posted${why}. Retry reply sends it again.`;
+  return `:x: ${what} could not be posted${why}. Retry reply sends it again.`;
 }
 
 function safeLimit(text: string): string {

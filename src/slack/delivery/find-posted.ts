@@ -2,6 +2,7 @@ import type { WebClient } from '@slack/web-api';
 
 /** What identifies a post the worker may already have made. */
 export interface PostedLookup {
+  /** A channel id, or a DM's (`D…`): reading it needs channels:history, groups:history or im:history. */
   channel: string;
   /** Look among this thread's replies (conversations.replies) rather than the channel's history. */
   threadTs?: string | null;

@@ -350,7 +350,7 @@ export function createDeliveryWorker(deps: {
       if (failure.kind !== 'permanent') throw err;
       log.warn(
         { outboxId: row.id, channel, error: failure.error },
-        'could not look for an earlier post (does the app have channels:history and groups:history?); posting',
+        'could not look for an earlier post (does the app have channels:history, groups:history and im:history?); posting',
       );
       return null;
     }
@@ -606,14 +606,18 @@ export function createDeliveryWorker(deps: {
     return { done: true };
   }
 
+  /** A DM (an SLA alert to the assignee); a retry after a lost answer looks in the DM first (im:history). */
   async function deliverDm(row: OutboxRow): Promise<Outcome> {
-    // DMs are not looked up before a retry: that needs im:history, which Earshot does not ask for.
     const payload = row.payload as { user?: string; text?: string; blocks?: unknown[] };
     const user = payload.user ?? row.channel;
     const opened = await client.conversations.open({ users: user });
     const channel = opened.channel?.id;
     if (!channel) throw new Error('conversations.open answered without a channel');
-    await postMessage({ channel, text: payload.text || ' ', ...(payload.blocks ? { blocks: payload.blocks } : {}) });
+    await postOnce(
+      row,
+      channel,
+      rowSpec(row, { text: payload.text || ' ', ...(payload.blocks ? { blocks: payload.blocks } : {}) }),
+    );
     return { done: true };
   }
 

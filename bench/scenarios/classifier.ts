@@ -118,7 +118,8 @@ export async function benchClassifier(options: ClassifierOptions): Promise<Scena
       {
         sentiment: slice,
         emotion: slice.length === tweets.length ? loadTweetEval(DEFAULT_DATA_DIR, 'emotion', 'train') : [],
-        offensive: [],
+        // The offensive train texts are the sentiment head's unlabelled pool (self-training), as in training.
+        offensive: slice.length === tweets.length ? loadTweetEval(DEFAULT_DATA_DIR, 'offensive', 'train') : [],
         support: slice.length === tweets.length ? loadSupportSet() : [],
       },
       options.crossValidation.folds,

@@ -46,5 +46,6 @@ export function buildAssessment(
     channel: route.channel,
     tags: route.tags,
     notify: route.notify,
+    rule: route.rule,
   };
 }

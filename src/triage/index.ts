@@ -15,13 +15,23 @@ export {
   scorePriority,
 } from './priority.js';
 export {
+  loadPriorityWeights,
+  mergePriorityWeights,
+  PRIORITY_SETTINGS_KEY,
+  PRIORITY_WEIGHT_NAMES,
+  resetPriorityWeights,
+  savePriorityWeight,
+} from './priority-settings.js';
+export {
   findUnapprovedPromises,
   matchTemplate,
   type ReplySuggestion,
   type ReplyTemplate,
   type SuggestReplyInput,
 } from './reply-suggestion.js';
+export { parseRouteSpec, parseRouteTest, type RouteSpec, type RouteTestSpec } from './route-syntax.js';
 export {
+  describeConditions,
   matchesConditions,
   type RoutingConditions,
   type RoutingDecision,
@@ -30,6 +40,7 @@ export {
   routeItem,
   routingConditionsSchema,
 } from './routing.js';
+export { buildRoutingNotice, queueRoutingNotice } from './routing-notice.js';
 export {
   addRoutingRule,
   listRoutingRules,
@@ -38,6 +49,6 @@ export {
   reorderRoutingRules,
   setRoutingRuleEnabled,
 } from './routing-rules.js';
-export { type CreateTriageOptions, createTriage, type TriageService } from './triage-service.js';
+export { type CreateTriageOptions, createTriage, SETTINGS_TTL_MS, type TriageService } from './triage-service.js';
 export type { Assessment, Emotion, PiiSpan, TriageResult, UrgencySignal } from './types.js';
 export { detectUrgency } from './urgency.js';

@@ -74,7 +74,16 @@ export function fillTemplate(body: string, input: Pick<SuggestReplyInput, 'custo
   });
 }
 
-const PROMISE_PATTERNS = [
+/** A pattern matched as whole words in any script (`\b` only knows ASCII letters). */
+const wholeWords = (source: string) => new RegExp(`(?<![\\p{L}\\p{N}])(?:${source})(?![\\p{L}\\p{N}])`, 'iu');
+
+/**
+ * Refund and date promises, in English and the languages the classifier detects most (es, fr, de,
+ * pt, it, nl). Wide on purpose: a false alarm costs a template instead of a draft, a miss costs a
+ * promise nobody approved.
+ */
+const PROMISE_PATTERNS: readonly RegExp[] = [
+  // English
   /\b(?:we|i)(?:'ll| will| shall| are going to| can)\s+(?:\w+\s+)?(?:refund|reimburse|credit|compensate|replace)\b/i,
   /\b(?:refund|replacement|credit)\s+(?:will|is going to|shall)\s+(?:be\s+)?(?:issued|processed|sent|made|arrive)\b/i,
   /\byou(?:'ll| will)\s+(?:get|receive|have)\s+(?:your\s+|a\s+)?(?:refund|money|replacement)\b/i,
@@ -82,7 +91,49 @@ const PROMISE_PATTERNS = [
   /\bwithin\s+\d+\s+(?:hours?|days?|business days?|working days?|weeks?)\b/i,
   /\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b/i,
   /\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d{1,2}(?:st|nd|rd|th)?\b/i,
-  /\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}\/\d{1,2}(?:\/\d{2,4})?\b/,
+  /\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}\/\d{1,2}(?:\/\d{2,4})?\b|\b\d{1,2}\.\d{1,2}\.(?:\d{2,4})?(?!\d)/,
+  // Spanish
+  wholeWords(
+    '(?:le|te|les|os)?\\s*(?:reembolsaremos|devolveremos|compensaremos|reemplazaremos|abonaremos)|vamos a (?:reembolsar|devolver|compensar|reponer)\\w*|(?:recibirá|recibirás|tendrá|tendrás) (?:su|tu|el|un) (?:reembolso|dinero|reemplazo)|(?:el|su|tu) reembolso (?:será|se hará|se realizará|llegará)',
+  ),
+  wholeWords(
+    '(?:el |para el |antes del |hasta el )?(?:lunes|martes|miércoles|jueves|viernes|sábado|domingo)|mañana|pasado mañana|en (?:\\d+|un|una|dos|tres) (?:horas?|días?|semanas?)|\\d{1,2} de (?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre)',
+  ),
+  // French
+  wholeWords(
+    '(?:nous )?(?:vous )?rembourserons|(?:nous )?allons vous (?:rembourser|dédommager|indemniser|remplacer)|vous serez (?:remboursée?s?|dédommagée?s?|indemnisée?s?)|(?:le|votre) remboursement (?:sera|arrivera)|vous (?:recevrez|aurez) (?:votre|un) (?:remboursement|argent|avoir)',
+  ),
+  wholeWords(
+    "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|(?:sous|d'ici|dans) (?:\\d+|un|une|deux|trois) (?:heures?|jours?|semaines?)|\\d{1,2} (?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)",
+  ),
+  // German
+  wholeWords(
+    '(?:wir )?(?:werden )?(?:ihnen |dir )?(?:den betrag |das geld )?(?:erstatten|zurückerstatten|ersetzen|gutschreiben)(?: wir)?|erstatten wir|(?:sie|du) (?:erhalten|erhältst|bekommen|bekommst) (?:ihr|dein|eine|ihre|deine) (?:geld|erstattung|rückerstattung|gutschrift|ersatz)|(?:die )?(?:rück)?erstattung (?:wird|erfolgt)',
+  ),
+  wholeWords(
+    '(?:bis |am )?(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag)|(?<!guten )morgen|übermorgen|innerhalb (?:von )?(?:\\d+|einem|einer|zwei|drei) (?:stunden?|tagen?|wochen?|werktagen?)|in (?:\\d+|zwei|drei) (?:tagen|wochen|stunden)|\\d{1,2}\\.? (?:januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember)',
+  ),
+  // Portuguese
+  wholeWords(
+    '(?:vamos|iremos) (?:te |lhe |o |a )?(?:reembolsar|devolver|compensar|substituir)|(?:o |a )?reembolsaremos|(?:você |tu )?(?:receberá|vai receber|terá) (?:o seu|o teu|seu|teu|o|um) (?:reembolso|dinheiro|estorno)|(?:o )?reembolso (?:será|vai ser|chegará)',
+  ),
+  wholeWords(
+    '(?:segunda|terça|quarta|quinta|sexta)(?:-feira)?|sábado|domingo|amanhã|em (?:\\d+|um|uma|dois|duas|três) (?:horas?|dias?|semanas?)|\\d{1,2} de (?:janeiro|fevereiro|março|abril|maio|junho|julho|agosto|setembro|outubro|novembro|dezembro)',
+  ),
+  // Italian
+  wholeWords(
+    '(?:vi |ti |la |le )?rimborseremo|(?:ti |la |vi )?(?:risarciremo|sostituiremo)|(?:riceverà|riceverai|avrà|avrai) (?:il|un|il suo|il tuo) (?:rimborso|denaro|sostituzione)|(?:il )?rimborso (?:sarà|arriverà|verrà)',
+  ),
+  wholeWords(
+    'lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica|domani|dopodomani|entro (?:\\d+|un|una|due|tre) (?:ore|giorni|settimane|giorno|ora|settimana)|\\d{1,2} (?:gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre|novembre|dicembre)',
+  ),
+  // Dutch
+  wholeWords(
+    '(?:we|wij) (?:zullen |gaan )?(?:u |je |het bedrag )?(?:terugbetalen|vergoeden|terugstorten|vervangen)|(?:betalen|storten) (?:we|wij) (?:u |je )?(?:\\w+ )?terug|(?:u|je) (?:krijgt|ontvangt) (?:uw|je|een) (?:geld|terugbetaling|vergoeding|vervanging)|(?:de )?terugbetaling (?:wordt|komt)',
+  ),
+  wholeWords(
+    'maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|(?<!guten |goede )morgen|overmorgen|binnen (?:\\d+|een|twee|drie) (?:uur|dagen|dag|weken|week|werkdagen)|\\d{1,2} (?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december)',
+  ),
 ];
 
 /**
@@ -93,7 +144,7 @@ export function findUnapprovedPromises(reply: string, agentDraft?: string | null
   const found: string[] = [];
   for (const pattern of PROMISE_PATTERNS) {
     const match = reply.match(pattern);
-    if (match && !(agentDraft ?? '').toLowerCase().includes(match[0].toLowerCase())) found.push(match[0]);
+    if (match && !(agentDraft ?? '').toLowerCase().includes(match[0].trim().toLowerCase())) found.push(match[0].trim());
   }
   return found;
 }

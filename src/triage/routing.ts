@@ -99,3 +99,13 @@ export function routeItem(rules: readonly RoutingRule[], input: RoutingInput, de
   }
   return { channel: defaultChannel, tags: [...(input.tags ?? [])], notify: null, rule: null };
 }
+
+/** A rule's conditions in words, for lists and confirmations: `category complaint or bug_report, priority P2 or higher`. */
+export function describeConditions(conditions: Record<string, unknown>): string {
+  const parts = Object.entries(conditions).map(([key, value]) => {
+    if (key === 'vip') return value ? 'VIP authors' : 'non-VIP authors';
+    if (key === 'minPriority') return `priority ${String(value)} or higher`;
+    return `${key} ${Array.isArray(value) ? value.join(' or ') : String(value)}`;
+  });
+  return parts.length ? parts.join(', ') : 'everything';
+}

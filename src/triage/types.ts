@@ -50,4 +50,6 @@ export interface Assessment {
   tags: string[];
   /** A Slack user group or channel the routing rule notifies. */
   notify?: string | null;
+  /** The routing rule that matched; null when the default channel took the item. */
+  rule?: { id: number; name: string } | null;
 }

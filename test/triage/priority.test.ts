@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatCount, type PriorityInput, scorePriority } from '../../src/triage/priority.js';
+import { DEFAULT_PRIORITY_WEIGHTS, formatCount, type PriorityInput, scorePriority } from '../../src/triage/priority.js';
+import { mergePriorityWeights, PRIORITY_WEIGHT_NAMES } from '../../src/triage/priority-settings.js';
 
 const calm: PriorityInput['triage'] = {
   sentiment: 'neutral',
@@ -100,5 +101,24 @@ describe('scorePriority', () => {
       '120k',
       '2.5M',
     ]);
+  });
+});
+
+describe('stored priority weights', () => {
+  it('lay changes over the documented defaults, group by group, and ignore a malformed row', () => {
+    const merged = mergePriorityWeights({ urgency: { outage: 70 }, thresholds: { P1: 80 }, vip: 40 });
+    expect(merged.urgency).toEqual({ ...DEFAULT_PRIORITY_WEIGHTS.urgency, outage: 70 });
+    expect(merged.thresholds).toEqual({ ...DEFAULT_PRIORITY_WEIGHTS.thresholds, P1: 80 });
+    expect(merged.vip).toBe(40);
+    expect(merged.category).toEqual(DEFAULT_PRIORITY_WEIGHTS.category);
+    expect(mergePriorityWeights({ urgency: { outage: 'lots' } })).toEqual(DEFAULT_PRIORITY_WEIGHTS);
+    expect(mergePriorityWeights(null)).toEqual(DEFAULT_PRIORITY_WEIGHTS);
+  });
+
+  it('names every weight the way `/earshot priority set` takes it', () => {
+    expect(PRIORITY_WEIGHT_NAMES).toEqual(
+      expect.arrayContaining(['negativeSentiment', 'urgency.outage', 'category.praise', 'thresholds.P1', 'vip']),
+    );
+    expect(PRIORITY_WEIGHT_NAMES).not.toContain('urgency');
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { createEmbeddedClassifier } from '../../src/triage/embedded/classifier.js';
 import { loadSupportSet } from '../../src/triage/embedded/datasets.js';
+import { loadEmbeddedModel } from '../../src/triage/embedded/model-files.js';
 import { detectLanguage } from '../../src/triage/language.js';
 import { findPii, luhnValid, maskPii } from '../../src/triage/pii.js';
 import { isSpam } from '../../src/triage/spam.js';
@@ -96,6 +98,31 @@ describe('extractTopics', () => {
     for (const topic of topics) expect(topic).toBe(topic.toLowerCase());
     expect(topics).not.toContain('acme');
     expect(topics).toContain('headphone');
+    expect(topics).not.toContain('constantly');
+  });
+
+  it('names things, never feelings, intensifiers or fillers', () => {
+    const model = loadEmbeddedModel();
+    const topics = (text: string) => extractTopics(text, [], 4, model.lexicon);
+    expect(topics('I want my refund, I am absolutely furious about this')).toEqual(['refund']);
+    expect(topics('Checkout keeps failing with error 500 on the website')).toEqual(['checkout', 'error', 'website']);
+    expect(topics('Your app logs me out every time, seriously annoying')).toEqual(['app', 'login']);
+    expect(topics('Flight delayed 6 hours and nobody at the gate knows anything')).toEqual(['flight', 'delay', 'gate']);
+    expect(topics('Mi pedido nunca llegó, pésimo servicio')).toEqual(['order', 'support']);
+    for (const word of ['absolutely', 'furious', 'terrible', 'disappointed', 'seriously', 'waiting', 'again']) {
+      expect(topics(`The delivery was ${word} ${word}`)).toEqual(['delivery']);
+    }
+  });
+
+  it('gives the embedded classifier the same topics, so crisis clustering groups by subject', () => {
+    const classifier = createEmbeddedClassifier(loadEmbeddedModel());
+    const a = classifier.classify('Absolutely furious, the checkout crashed twice and took my money');
+    const b = classifier.classify('checkout is broken AGAIN, this is ridiculous');
+    expect(a.topics).toContain('checkout');
+    expect(b.topics).toContain('checkout');
+    for (const mood of ['absolutely', 'furious', 'ridiculous', 'again']) {
+      expect([...a.topics, ...b.topics]).not.toContain(mood);
+    }
   });
 });
 

@@ -60,7 +60,7 @@ export function createEmbeddedClassifier(model: EmbeddedModel): EmbeddedClassifi
         emotion: pickEmotion(emotionP, sentiment),
         urgency,
         language,
-        topics: extractTopics(text, urgency),
+        topics: extractTopics(text, urgency, 4, model.lexicon),
         pii: findPii(text),
         confidence: round(confidence),
         lowConfidence: !modelled || confidence < CONFIDENCE_THRESHOLD,

@@ -4,6 +4,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { queueClosingMessages } from '../privacy/closing.js';
 import { runRetention } from '../privacy/retention.js';
 import { digestJobs } from '../reports/digest.js';
+import { rebuildReportRollups } from '../reports/rollups.js';
 import { runSlaSweep } from '../sla/sweep.js';
 import type { JobDefinition } from './types.js';
 
@@ -52,6 +53,14 @@ export function buildJobs(config: Config, metrics: Metrics | null = null): JobDe
       run: async ({ db, scheduledFor }) => ({
         queued: await queueClosingMessages(db, new Date(scheduledFor.getTime() - CLOSING_LOOKBACK_MS)),
       }),
+    },
+    {
+      // The lead report's daily rollups: days changed since their build, and (after an upgrade) the
+      // whole history, newest first. The report reads raw rows for a day until it is rebuilt.
+      name: 'report-rollups',
+      schedule: '* * * * *',
+      staleAfterMs: 30 * 60_000,
+      run: async ({ db, now }) => rebuildReportRollups(db, { now: now() }),
     },
     {
       // Nightly; always prunes job history, and customer data when EARSHOT_RETENTION_DAYS > 0.

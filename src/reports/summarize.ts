@@ -2,6 +2,21 @@ import { and, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import { type Database, rowsOf } from '../db/database.js';
 import { crisisAlerts, sources, tickets } from '../db/schema/index.js';
 import { OPEN_STATUSES } from '../tickets/types.js';
+import { withReportLanes } from './report-lanes.js';
+import { cleanRollupDays, planPeriod, utcDay } from './rollups.js';
+import {
+  type Bucket,
+  type Figures,
+  filterCondition,
+  type KeyCount,
+  nullableNumber,
+  num,
+  type Period,
+  rawTimeline,
+  type TimelineInput,
+  timelineBucket,
+} from './summary-parts.js';
+import { rollupFigures, timelineFromPlan } from './summary-rollups.js';
 
 /** Narrows a report to one source (by id), one Slack channel, or one tag. */
 export interface SummaryFilter {
@@ -61,7 +76,7 @@ export interface TimelinePoint {
 
 /**
  * The lead report over tickets opened in [from, to) (a cohort: every figure is about the same
- * tickets, and every query stays on the created_at indexes), compared with the period before.
+ * tickets), compared with the period before.
  */
 export interface LeadSummary {
   from: Date;
@@ -109,18 +124,6 @@ const BACKLOG_BUCKETS: { label: string; upToHours: number }[] = [
   { label: '> 7 d', upToHours: Number.POSITIVE_INFINITY },
 ];
 
-function filterCondition(filter: SummaryFilter): SQL | undefined {
-  return and(
-    filter.sourceId !== undefined ? eq(tickets.sourceId, filter.sourceId) : undefined,
-    filter.channel !== undefined ? eq(tickets.channel, filter.channel) : undefined,
-    filter.tag !== undefined ? sql`${tickets.tags} @> array[${filter.tag}]::text[]` : undefined,
-  );
-}
-
-function num(value: unknown): number {
-  return value === null || value === undefined ? 0 : Number(value);
-}
-
 function seconds(value: unknown): number | null {
   return value === null || value === undefined ? null : Math.round(Number(value));
 }
@@ -130,11 +133,7 @@ function change(key: string, label: string, count: number, previous: number): Ch
 }
 
 /** Merges this period's and the previous period's counts by key, biggest first. */
-function changes(
-  current: { key: string | null; count: number }[],
-  previous: { key: string | null; count: number }[],
-  label: (key: string) => string = (k) => k,
-): Change[] {
+function changes(current: KeyCount[], previous: KeyCount[], label: (key: string) => string = (k) => k): Change[] {
   const keys = new Set([...current, ...previous].map((r) => r.key ?? 'unknown'));
   const get = (rows: typeof current, key: string) => num(rows.find((r) => (r.key ?? 'unknown') === key)?.count);
   return [...keys]
@@ -142,18 +141,59 @@ function changes(
     .sort((a, b) => b.count - a.count || b.previous - a.previous || a.key.localeCompare(b.key));
 }
 
+function periodOf(input: SummaryInput): Period {
+  const { from, to } = input;
+  const span = to.getTime() - from.getTime();
+  return {
+    from,
+    to,
+    previousFrom: new Date(from.getTime() - span),
+    now: input.now ?? new Date(Math.min(Date.now(), to.getTime())),
+    filter: input.filter ?? {},
+    timeZone: input.timeZone ?? 'UTC',
+  };
+}
+
 /**
- * Everything the lead report shows, computed in SQL (percentile_cont for medians and p90) over the
- * tickets opened in the period. Spam is counted apart and left out of every other figure.
+ * Everything the lead report shows, over the tickets opened in the period; spam is counted apart and
+ * left out of every other figure. Whole days come from the daily rollups (src/reports/rollups.ts)
+ * while they are clean and the rest from the tickets, all in one snapshot (on PostgreSQL read over a
+ * few connections at once), so every figure is the one the tickets alone give (summarizeRaw). A tag
+ * filter reads the tickets only: the rollups are kept per source and channel, not per tag.
  */
 export async function summarize(db: Database, input: SummaryInput): Promise<LeadSummary> {
-  const { from, to } = input;
-  const filter = input.filter ?? {};
-  const timeZone = input.timeZone ?? 'UTC';
-  const span = to.getTime() - from.getTime();
-  const previousFrom = new Date(from.getTime() - span);
-  const now = input.now ?? new Date(Math.min(Date.now(), to.getTime()));
-  const scope = filterCondition(filter);
+  const period = periodOf(input);
+  if (period.filter.tag !== undefined) return summarizeRaw(db, input);
+  return withReportLanes(db, async (lanes) => {
+    const clean = await lanes.run((tx) => cleanRollupDays(tx, utcDay(period.previousFrom), utcDay(period.to)));
+    const current = planPeriod(period.from, period.to, clean);
+    const previous = planPeriod(period.previousFrom, period.from, clean);
+    if (current.days.length + previous.days.length === 0) return lanes.run((tx) => summarizeRaw(tx, input));
+    const bucket = timelineBucket(period);
+    const [figures, timeline, shared] = await Promise.all([
+      rollupFigures(lanes, period, current, previous),
+      lanes.run((tx) => timelineFromPlan(tx, { ...period, bucket }, current)),
+      lanes.run((tx) => readShared(tx, period)),
+    ]);
+    return buildSummary(period, figures, timeline, shared);
+  });
+}
+
+/**
+ * The lead report from the tickets alone, percentile_cont for medians and p90: the reference the
+ * rollup path must match, and the path for tag filters.
+ */
+export async function summarizeRaw(db: Database, input: SummaryInput): Promise<LeadSummary> {
+  const period = periodOf(input);
+  const figures = await rawFigures(db, period);
+  const bucket = timelineBucket(period);
+  const timeline = { bucket, points: await rawTimeline(db, { ...period, bucket }) };
+  return buildSummary(period, figures, timeline, await readShared(db, period));
+}
+
+async function rawFigures(db: Database, period: Period): Promise<Figures> {
+  const { from, to, previousFrom } = period;
+  const scope = filterCondition(period.filter);
   const inRange = (a: Date, b: Date) => and(gte(tickets.createdAt, a), lt(tickets.createdAt, b), scope);
   const current = and(inRange(from, to), eq(tickets.spam, 0));
   const before = and(inRange(previousFrom, from), eq(tickets.spam, 0));
@@ -187,45 +227,14 @@ export async function summarize(db: Database, input: SummaryInput): Promise<Lead
     .where(inRange(from, to));
   const [previousTotals] = await db.select({ total: sql<number>`count(*)::int` }).from(tickets).where(before);
 
-  const [byCategory, prevCategory, bySentiment, prevSentiment, bySource, prevSource] = [
-    await countBy(tickets.category, current),
-    await countBy(tickets.category, before),
-    await countBy(sql`${tickets.sentiment}`, current),
-    await countBy(sql`${tickets.sentiment}`, before),
-    await countBy(sql`${tickets.sourceId}`, current),
-    await countBy(sql`${tickets.sourceId}`, before),
-  ];
-  const sourceNames = new Map(
-    (await db.select({ id: sources.id, name: sources.name }).from(sources)).map((s) => [String(s.id), s.name]),
-  );
-
   const topicRows = async (a: Date, b: Date) =>
     rowsOf<{ key: string; count: number }>(
       await db.execute(sql`
         select topic as key, count(*)::int as count
         from ${tickets}, unnest(${tickets.topics}) as topic
-        where ${and(inRange(a, b), eq(tickets.spam, 0))}
+        where ${and(inRange(a, b), eq(tickets.spam, 0))} and topic is not null
         group by topic order by count(*) desc, topic limit 20`),
     ).map((r) => ({ key: r.key, count: num(r.count) }));
-  const topTopics = changes(await topicRows(from, to), await topicRows(previousFrom, from)).slice(0, 10);
-
-  const backlogRows = rowsOf<{ bucket: number; count: number }>(
-    await db.execute(sql`
-      select width_bucket(extract(epoch from (${now.toISOString()}::timestamptz - ${tickets.createdAt})) / 3600,
-               array[${sql.raw(
-                 BACKLOG_BUCKETS.slice(0, -1)
-                   .map((b) => b.upToHours)
-                   .join(','),
-               )}]::float8[]) as bucket,
-             count(*)::int as count
-      from ${tickets}
-      where ${and(inArray(tickets.status, [...OPEN_STATUSES]), eq(tickets.spam, 0), lt(tickets.createdAt, to), scope)}
-      group by 1`),
-  );
-  const buckets = BACKLOG_BUCKETS.map((b, i) => ({
-    label: b.label,
-    count: num(backlogRows.find((r) => num(r.bucket) === i)?.count),
-  }));
 
   // Per agent: actions taken on the period's tickets, and their first-response median as assignee.
   const agentRows = rowsOf<{
@@ -270,16 +279,91 @@ export async function summarize(db: Database, input: SummaryInput): Promise<Lead
         and exists (select 1 from replies r where r.ticket_id = t.id and r.status = 'done')`),
   );
 
+  return {
+    total: num(totals?.total),
+    spam: num(totals?.spam),
+    frCount: num(totals?.frCount),
+    frMedian: nullableNumber(totals?.frMedian),
+    frP90: nullableNumber(totals?.frP90),
+    resolved: num(totals?.resolved),
+    resMedian: nullableNumber(totals?.resMedian),
+    resP90: nullableNumber(totals?.resP90),
+    frMet: num(totals?.frMet),
+    frBreached: num(totals?.frBreached),
+    resMet: num(totals?.resMet),
+    resBreached: num(totals?.resBreached),
+    customers: num(totals?.customers),
+    customersAnswered: num(answered?.count),
+    previousTotal: num(previousTotals?.total),
+    byCategory: await countBy(tickets.category, current),
+    prevCategory: await countBy(tickets.category, before),
+    bySentiment: await countBy(sql`${tickets.sentiment}`, current),
+    prevSentiment: await countBy(sql`${tickets.sentiment}`, before),
+    bySource: await countBy(sql`${tickets.sourceId}`, current),
+    prevSource: await countBy(sql`${tickets.sourceId}`, before),
+    topics: await topicRows(from, to),
+    prevTopics: await topicRows(previousFrom, from),
+    agents: agentRows.map((r) => ({
+      agent: r.agent,
+      claimed: num(r.claimed),
+      replied: num(r.replied),
+      resolved: num(r.resolved),
+      median: nullableNumber(r.median),
+    })),
+  };
+}
+
+interface Shared {
+  sourceNames: Map<string, string>;
+  backlog: { bucket: number; count: number }[];
+  alerts: (typeof crisisAlerts.$inferSelect)[];
+}
+
+/** What both paths read the same way: source names, the backlog (open now), the period's alerts. */
+async function readShared(db: Database, period: Period): Promise<Shared> {
+  const sourceNames = new Map(
+    (await db.select({ id: sources.id, name: sources.name }).from(sources)).map((s) => [String(s.id), s.name]),
+  );
+  // Open tickets of all time, through the open-queue index (which holds them and only them).
+  const backlog = rowsOf<{ bucket: number; count: number }>(
+    await db.execute(sql`
+      select width_bucket(extract(epoch from (${period.now.toISOString()}::timestamptz - ${tickets.createdAt})) / 3600,
+               array[${sql.raw(
+                 BACKLOG_BUCKETS.slice(0, -1)
+                   .map((b) => b.upToHours)
+                   .join(','),
+               )}]::float8[]) as bucket,
+             count(*)::int as count
+      from ${tickets}
+      where ${and(
+        inArray(tickets.status, [...OPEN_STATUSES]),
+        eq(tickets.spam, 0),
+        lt(tickets.createdAt, period.to),
+        filterCondition(period.filter),
+      )}
+      group by 1`),
+  );
   const alerts = await db
     .select()
     .from(crisisAlerts)
-    .where(and(gte(crisisAlerts.firstSeenAt, from), lt(crisisAlerts.firstSeenAt, to)))
+    .where(and(gte(crisisAlerts.firstSeenAt, period.from), lt(crisisAlerts.firstSeenAt, period.to)))
     .orderBy(crisisAlerts.firstSeenAt);
+  return { sourceNames, backlog, alerts };
+}
 
-  const { bucket, points: timeline } = await volumeTimeline(db, { from, to, filter, timeZone });
-
-  const total = num(totals?.total);
-  const resolved = num(totals?.resolved);
+/** The report from a period's figures and the shared reads. */
+function buildSummary(
+  period: Period,
+  figures: Figures,
+  timeline: { bucket: Bucket; points: TimelinePoint[] },
+  shared: Shared,
+): LeadSummary {
+  const { from, to, previousFrom, filter } = period;
+  const buckets = BACKLOG_BUCKETS.map((b, i) => ({
+    label: b.label,
+    count: num(shared.backlog.find((r) => num(r.bucket) === i)?.count),
+  }));
+  const { total, resolved } = figures;
   const attainment = (met: number, breached: number): SlaAttainment => ({
     met,
     breached,
@@ -290,77 +374,64 @@ export async function summarize(db: Database, input: SummaryInput): Promise<Lead
     to,
     previousFrom,
     filter,
-    volume: change('total', 'Tickets', total, num(previousTotals?.total)),
-    byCategory: changes(byCategory, prevCategory, (k) => CATEGORY_LABELS[k] ?? k),
-    bySentiment: changes(bySentiment, prevSentiment, (k) => k[0]!.toUpperCase() + k.slice(1)),
-    bySource: changes(bySource, prevSource, (k) => sourceNames.get(k) ?? `source ${k}`),
-    spam: num(totals?.spam),
+    volume: change('total', 'Tickets', total, figures.previousTotal),
+    byCategory: changes(figures.byCategory, figures.prevCategory, (k) => CATEGORY_LABELS[k] ?? k),
+    bySentiment: changes(figures.bySentiment, figures.prevSentiment, (k) => k[0]!.toUpperCase() + k.slice(1)),
+    bySource: changes(figures.bySource, figures.prevSource, (k) => shared.sourceNames.get(k) ?? `source ${k}`),
+    spam: figures.spam,
     firstResponse: {
-      count: num(totals?.frCount),
-      medianSeconds: seconds(totals?.frMedian),
-      p90Seconds: seconds(totals?.frP90),
+      count: figures.frCount,
+      medianSeconds: seconds(figures.frMedian),
+      p90Seconds: seconds(figures.frP90),
     },
-    resolution: { count: resolved, medianSeconds: seconds(totals?.resMedian), p90Seconds: seconds(totals?.resP90) },
+    resolution: { count: resolved, medianSeconds: seconds(figures.resMedian), p90Seconds: seconds(figures.resP90) },
     resolutionRate: total > 0 ? resolved / total : null,
     resolved,
     sla: {
-      firstResponse: attainment(num(totals?.frMet), num(totals?.frBreached)),
-      resolution: attainment(num(totals?.resMet), num(totals?.resBreached)),
+      firstResponse: attainment(figures.frMet, figures.frBreached),
+      resolution: attainment(figures.resMet, figures.resBreached),
     },
     backlog: { total: buckets.reduce((n, b) => n + b.count, 0), buckets },
-    topTopics,
-    agents: agentRows
-      .filter((r) => num(r.claimed) + num(r.replied) + num(r.resolved) > 0 || r.median !== null)
+    topTopics: changes(figures.topics, figures.prevTopics).slice(0, 10),
+    agents: figures.agents
+      .filter((r) => r.claimed + r.replied + r.resolved > 0 || r.median !== null)
       .map((r) => ({
         agent: r.agent,
-        claimed: num(r.claimed),
-        replied: num(r.replied),
-        resolved: num(r.resolved),
+        claimed: r.claimed,
+        replied: r.replied,
+        resolved: r.resolved,
         medianFirstResponseSeconds: seconds(r.median),
       })),
-    crisisAlerts: alerts.map((a) => ({
+    crisisAlerts: shared.alerts.map((a) => ({
       id: a.id,
       kind: a.kind,
       title: String((a.details as { title?: unknown }).title ?? a.kind),
       status: a.status,
       firstSeenAt: a.firstSeenAt,
     })),
-    customersAnswered: num(answered?.count),
-    customers: num(totals?.customers),
-    timeline,
-    bucket,
+    customersAnswered: figures.customersAnswered,
+    customers: figures.customers,
+    timeline: timeline.points,
+    bucket: timeline.bucket,
   };
 }
 
 /** Tickets per hour (periods up to two days) or per local day, by sentiment: the report's chart. */
 export async function volumeTimeline(
   db: Database,
-  input: { from: Date; to: Date; filter?: SummaryFilter; timeZone?: string },
-): Promise<{ bucket: 'hour' | 'day'; points: TimelinePoint[] }> {
-  const bucket: 'hour' | 'day' = input.to.getTime() - input.from.getTime() <= 2 * 86_400_000 ? 'hour' : 'day';
-  const where = and(
-    gte(tickets.createdAt, input.from),
-    lt(tickets.createdAt, input.to),
-    eq(tickets.spam, 0),
-    filterCondition(input.filter ?? {}),
+  input: TimelineInput,
+): Promise<{ bucket: Bucket; points: TimelinePoint[] }> {
+  const bucket = timelineBucket(input);
+  if (bucket === 'hour' || input.filter?.tag !== undefined) {
+    return { bucket, points: await rawTimeline(db, { ...input, bucket }) };
+  }
+  return withReportLanes(
+    db,
+    (lanes) =>
+      lanes.run(async (tx) => {
+        const clean = await cleanRollupDays(tx, utcDay(input.from), utcDay(input.to));
+        return timelineFromPlan(tx, { ...input, bucket }, planPeriod(input.from, input.to, clean));
+      }),
+    { lanes: 1 },
   );
-  const rows = rowsOf<{ at: string | Date; total: number; negative: number; neutral: number; positive: number }>(
-    await db.execute(sql`
-      select date_trunc(${bucket}, ${tickets.createdAt}, ${input.timeZone ?? 'UTC'}) as at, count(*)::int as total,
-             count(*) filter (where ${tickets.sentiment} = 'negative')::int as negative,
-             count(*) filter (where ${tickets.sentiment} = 'neutral')::int as neutral,
-             count(*) filter (where ${tickets.sentiment} = 'positive')::int as positive
-      from ${tickets} where ${where}
-      group by 1 order by 1`),
-  );
-  return {
-    bucket,
-    points: rows.map((r) => ({
-      at: new Date(r.at),
-      total: num(r.total),
-      negative: num(r.negative),
-      neutral: num(r.neutral),
-      positive: num(r.positive),
-    })),
-  };
 }

@@ -1,7 +1,8 @@
 import { expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { authors, crisisAlerts, replies, sources, ticketEvents, tickets } from '../../src/db/schema/index.js';
-import { summarize } from '../../src/reports/summarize.js';
+import { cleanRollupDays, rebuildReportRollups } from '../../src/reports/rollups.js';
+import { type LeadSummary, summarize } from '../../src/reports/summarize.js';
 import { describeEachDatabase } from '../helpers/database.js';
 
 const at = (iso: string) => new Date(iso);
@@ -163,6 +164,65 @@ async function seed(db: Database) {
   return { x: x!, web: web! };
 }
 
+/** The numbers of the fixture (seed above) for 2 March, worked out by hand. */
+function expectHandComputed(s: LeadSummary) {
+  // 5 tickets against 2 the day before: +150%.
+  expect(s.volume).toMatchObject({ count: 5, previous: 2, change: 1.5 });
+  expect(s.spam).toBe(1);
+  expect(s.byCategory.map((c) => [c.key, c.count, c.previous])).toEqual([
+    ['complaint', 2, 1],
+    ['question', 1, 1],
+    ['bug_report', 1, 0],
+    ['praise', 1, 0],
+  ]);
+  expect(s.bySentiment.map((c) => [c.key, c.count, c.previous])).toEqual([
+    ['negative', 3, 1],
+    ['neutral', 1, 1],
+    ['positive', 1, 0],
+  ]);
+  expect(s.bySource.map((c) => [c.label, c.count, c.previous])).toEqual([
+    ['x-report', 3, 1],
+    ['web-report', 2, 1],
+  ]);
+  // First responses 300, 600, 1800, 7200 s: median (600+1800)/2 = 1200; p90 = 1800 + 0.7·5400 = 5580.
+  expect(s.firstResponse).toEqual({ count: 4, medianSeconds: 1200, p90Seconds: 5580 });
+  // Resolutions 3600, 14400 s: median 9000; p90 = 3600 + 0.9·10800 = 13320.
+  expect(s.resolution).toEqual({ count: 2, medianSeconds: 9000, p90Seconds: 13320 });
+  expect(s.resolutionRate).toBe(0.4);
+  // First response met 3, breached 1; resolution met 2.
+  expect(s.sla.firstResponse).toEqual({ met: 3, breached: 1, attainment: 0.75 });
+  expect(s.sla.resolution).toEqual({ met: 2, breached: 0, attainment: 1 });
+  // Open at midnight: t2 (14 h), t4 (12 h), t5 (3.5 h).
+  expect(s.backlog.total).toBe(3);
+  expect(s.backlog.buckets.filter((b) => b.count > 0)).toEqual([
+    { label: '1–4 h', count: 1 },
+    { label: '4–24 h', count: 2 },
+  ]);
+  expect(s.topTopics.map((t) => [t.key, t.count, t.previous])).toEqual([
+    ['checkout', 2, 1],
+    ['app', 1, 0],
+    ['delivery', 1, 0],
+    ['payment', 1, 0],
+  ]);
+  // U1 holds t1 (600 s) and t3 (7200 s): median 3900; U2 holds t2 (1800 s) and t5 (300 s): 1050.
+  expect(s.agents).toEqual([
+    { agent: 'U1', claimed: 2, replied: 2, resolved: 2, medianFirstResponseSeconds: 3900 },
+    { agent: 'U2', claimed: 1, replied: 2, resolved: 0, medianFirstResponseSeconds: 1050 },
+  ]);
+  expect(s.crisisAlerts.map((a) => a.title)).toEqual(['Volume spike on x']);
+  // Sent replies reached the authors of t1 (a1) and t3 (a2); t2's reply is still pending.
+  expect(s.customersAnswered).toBe(2);
+  expect(s.customers).toBe(4);
+  expect(s.bucket).toBe('hour');
+  expect(s.timeline.map((p) => [p.at.toISOString().slice(11, 13), p.total, p.negative, p.positive])).toEqual([
+    ['09', 1, 1, 0],
+    ['10', 1, 0, 0],
+    ['11', 1, 1, 0],
+    ['12', 1, 0, 1],
+    ['20', 1, 1, 0],
+  ]);
+}
+
 describeEachDatabase('lead summary against hand-computed numbers', (handle) => {
   let ids: Awaited<ReturnType<typeof seed>>;
   const period = { from: at('2026-03-02T00:00:00Z'), to: at('2026-03-03T00:00:00Z'), now: at('2026-03-03T00:00:00Z') };
@@ -170,62 +230,7 @@ describeEachDatabase('lead summary against hand-computed numbers', (handle) => {
   it('computes volume, durations, rates, SLA, backlog, topics, agents, alerts and answers', async () => {
     const { db } = handle();
     ids = await seed(db);
-    const s = await summarize(db, period);
-    // 5 tickets against 2 the day before: +150%.
-    expect(s.volume).toMatchObject({ count: 5, previous: 2, change: 1.5 });
-    expect(s.spam).toBe(1);
-    expect(s.byCategory.map((c) => [c.key, c.count, c.previous])).toEqual([
-      ['complaint', 2, 1],
-      ['question', 1, 1],
-      ['bug_report', 1, 0],
-      ['praise', 1, 0],
-    ]);
-    expect(s.bySentiment.map((c) => [c.key, c.count, c.previous])).toEqual([
-      ['negative', 3, 1],
-      ['neutral', 1, 1],
-      ['positive', 1, 0],
-    ]);
-    expect(s.bySource.map((c) => [c.label, c.count, c.previous])).toEqual([
-      ['x-report', 3, 1],
-      ['web-report', 2, 1],
-    ]);
-    // First responses 300, 600, 1800, 7200 s: median (600+1800)/2 = 1200; p90 = 1800 + 0.7·5400 = 5580.
-    expect(s.firstResponse).toEqual({ count: 4, medianSeconds: 1200, p90Seconds: 5580 });
-    // Resolutions 3600, 14400 s: median 9000; p90 = 3600 + 0.9·10800 = 13320.
-    expect(s.resolution).toEqual({ count: 2, medianSeconds: 9000, p90Seconds: 13320 });
-    expect(s.resolutionRate).toBe(0.4);
-    // First response met 3, breached 1; resolution met 2.
-    expect(s.sla.firstResponse).toEqual({ met: 3, breached: 1, attainment: 0.75 });
-    expect(s.sla.resolution).toEqual({ met: 2, breached: 0, attainment: 1 });
-    // Open at midnight: t2 (14 h), t4 (12 h), t5 (3.5 h).
-    expect(s.backlog.total).toBe(3);
-    expect(s.backlog.buckets.filter((b) => b.count > 0)).toEqual([
-      { label: '1–4 h', count: 1 },
-      { label: '4–24 h', count: 2 },
-    ]);
-    expect(s.topTopics.map((t) => [t.key, t.count, t.previous])).toEqual([
-      ['checkout', 2, 1],
-      ['app', 1, 0],
-      ['delivery', 1, 0],
-      ['payment', 1, 0],
-    ]);
-    // U1 holds t1 (600 s) and t3 (7200 s): median 3900; U2 holds t2 (1800 s) and t5 (300 s): 1050.
-    expect(s.agents).toEqual([
-      { agent: 'U1', claimed: 2, replied: 2, resolved: 2, medianFirstResponseSeconds: 3900 },
-      { agent: 'U2', claimed: 1, replied: 2, resolved: 0, medianFirstResponseSeconds: 1050 },
-    ]);
-    expect(s.crisisAlerts.map((a) => a.title)).toEqual(['Volume spike on x']);
-    // Sent replies reached the authors of t1 (a1) and t3 (a2); t2's reply is still pending.
-    expect(s.customersAnswered).toBe(2);
-    expect(s.customers).toBe(4);
-    expect(s.bucket).toBe('hour');
-    expect(s.timeline.map((p) => [p.at.toISOString().slice(11, 13), p.total, p.negative, p.positive])).toEqual([
-      ['09', 1, 1, 0],
-      ['10', 1, 0, 0],
-      ['11', 1, 1, 0],
-      ['12', 1, 0, 1],
-      ['20', 1, 1, 0],
-    ]);
+    expectHandComputed(await summarize(db, period));
   });
 
   it('narrows to a source, a channel or a tag', async () => {
@@ -246,6 +251,26 @@ describeEachDatabase('lead summary against hand-computed numbers', (handle) => {
     });
     expect(week.bucket).toBe('day');
     // In New York, 20:30 UTC on 2 March is still 2 March; 10:00 UTC on 1 March is 1 March.
+    expect(week.timeline.map((p) => p.total)).toEqual([2, 5]);
+    expect(week.volume.count).toBe(7);
+  });
+
+  it('gives the same hand-computed numbers from the daily rollups', async () => {
+    const { db } = handle();
+    expect(await rebuildReportRollups(db, { now: at('2026-03-04T08:00:00Z') })).toEqual({ days: 3, more: false });
+    expect([...(await cleanRollupDays(db, '2026-03-01', '2026-03-03'))].sort()).toEqual([
+      '2026-03-01',
+      '2026-03-02',
+      '2026-03-03',
+    ]);
+    expectHandComputed(await summarize(db, period));
+    expect((await summarize(db, { ...period, filter: { sourceId: ids.web.id } })).volume.count).toBe(2);
+    expect((await summarize(db, { ...period, filter: { channel: 'C2' } })).volume.count).toBe(1);
+    const week = await summarize(db, {
+      from: at('2026-02-24T00:00:00Z'),
+      to: at('2026-03-03T00:00:00Z'),
+      timeZone: 'America/New_York',
+    });
     expect(week.timeline.map((p) => p.total)).toEqual([2, 5]);
     expect(week.volume.count).toBe(7);
   });

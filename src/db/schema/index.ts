@@ -6,5 +6,6 @@ export * from './delivery.js';
 export * from './enums.js';
 export * from './items.js';
 export * from './operations.js';
+export * from './reports.js';
 export * from './sources.js';
 export * from './tickets.js';

@@ -319,19 +319,21 @@ export async function benchCardLatency(options: CardLatencyOptions): Promise<Sce
       },
     );
     result.notes.push(
-      'Cards are posted by the delivery worker, which polls the outbox every second when idle: ingestion does not ' +
-        'wake it (src/slack/module.ts wakes it only for Slack actions), so a card waits on average half a poll ' +
-        'interval after its ticket commits. Waking the worker from the pipeline’s onProcessed hook would take ' +
-        'that half second off every percentile.',
+      'Cards are posted by the delivery worker, which the ingest pipeline wakes as soon as an item’s ticket and ' +
+        'card row commit (when the card’s channel may take a message now; else when it next may), so a card waits ' +
+        'one delivery round after its receipt rather than up to a poll interval (1 s).',
       `The steady stream is routed over ${options.channels} channels by source (routing rules): Slack takes about ` +
         `one message per second per channel, so ${options.steadyRate} items/s into one channel would queue ` +
         '(or fold into digests) whatever Earshot did.',
-      'In the burst, P3/P4 cards fold into digest cards once 20 wait in the channel; P1/P2 cards are never folded ' +
-        'and go out one per second, so many remain queued (pending, not lost) when the run counts, and a digest ' +
-        'queued behind them in the channel waits its turn. Posts accepted by Slack are checked against its bucket ' +
-        '(3 at once, then 1/s) by arrival time; a 429 means Slack refused one, which the worker answers by holding ' +
-        'the channel for Retry-After: its pacer spends tokens at exactly Slack’s rate, so clock jitter between the ' +
-        'two can cost an occasional 429.',
+      'In the burst, receipts make tickets on the request path until more arrive at once than the pipeline ' +
+        'processes on receipt (4 × EARSHOT_INGEST_CONCURRENCY); from then on, while the queue has work, receipts only ' +
+        'store and the queue makes the tickets, so every receipt keeps up. P3/P4 cards fold into digest cards once ' +
+        '20 wait in the channel; a digest goes out ahead of the channel’s waiting cards, at most one per 30 s (cards ' +
+        'folded meanwhile join the one waiting), and P1/P2 cards, never folded, go out at the channel’s pace, so many ' +
+        'remain queued (pending, not lost) when the run counts. Posts accepted by Slack are checked against its ' +
+        'bucket (3 at once, then 1/s) by arrival time; the worker paces both its claims and its sends at 0.9/s per ' +
+        'channel, so a send delayed after its claim does not bring the next one too close (a 429 would hold the ' +
+        'channel for Retry-After).',
     );
   } finally {
     await app?.stop();

@@ -63,7 +63,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     // Timestamps stay Date objects; bigints that fit come back as numbers through drizzle's mode.
     connection: { application_name: 'earshot' },
   });
-  const db = drizzlePostgres({ client, schema }) as unknown as Database;
+  const db = drizzlePostgres({ client: preparedByDefault(client), schema }) as unknown as Database;
   return {
     db,
     kind: 'postgres',
@@ -75,6 +75,31 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
       await client.end({ timeout: 5 });
     },
   };
+}
+
+/**
+ * drizzle sends every query it builds unprepared, which costs postgres.js a Describe round trip and
+ * the server a parse and plan per query; prepared (postgres.js keeps them per connection, keyed by
+ * the text, and re-prepares after a schema change) a query is one round trip. Transactions and
+ * savepoints hand their own client to the callback, so those are wrapped too.
+ */
+function preparedByDefault<T extends postgres.Sql | postgres.TransactionSql>(sql: T): T {
+  return new Proxy(sql, {
+    get(target, key, receiver) {
+      if (key === 'unsafe') {
+        return (query: string, params?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
+          target.unsafe(query, params, { ...options, prepare: true });
+      }
+      if (key === 'begin' || key === 'savepoint') {
+        return (...args: unknown[]) => {
+          const callback = args.pop() as (tx: postgres.TransactionSql) => unknown;
+          const open = Reflect.get(target, key, receiver) as (...a: unknown[]) => unknown;
+          return open.call(target, ...args, (tx: postgres.TransactionSql) => callback(preparedByDefault(tx)));
+        };
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
 }
 
 /**

@@ -1,19 +1,32 @@
-import { and, desc, eq, gte, or, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { linkTicketToIncidents } from '../crisis/respond.js';
-import type { Database } from '../db/database.js';
+import { type Database, rowsOf } from '../db/database.js';
 import { items, ticketEvents, tickets } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
-import { queueAutoAck } from '../replies/auto-ack.js';
-import { computeDueTimes } from '../sla/policy.js';
+import { autoAckTemplateFor, queueAutoAck } from '../replies/auto-ack.js';
+import { computeDueTimes, type SlaPolicies } from '../sla/policy.js';
 import { loadSlaPolicies } from '../sla/settings.js';
 import { chooseTicketForItem, type GroupingCandidate } from '../tickets/grouping.js';
 import { nextStatus } from '../tickets/lifecycle.js';
 import { slaClockPatch } from '../tickets/sla-clock.js';
 import { recordEvent } from '../tickets/timeline.js';
-import { type Actor, actorId, type Item, type Priority, type Ticket } from '../tickets/types.js';
+import {
+  type Actor,
+  type Author,
+  actorId,
+  type Item,
+  type Priority,
+  type Source,
+  type Ticket,
+} from '../tickets/types.js';
 import { queueRoutingNotice } from '../triage/routing-notice.js';
 import type { Assessment } from '../triage/types.js';
-import { type InboundItem, storeItemInTransaction, validateInbound } from './store-item.js';
+import {
+  type InboundItem,
+  storeItemInTransaction,
+  storeUnseenItemInTransaction,
+  validateInbound,
+} from './store-item.js';
 
 const INGEST_ACTOR: Actor = { kind: 'system', name: 'ingest' };
 
@@ -49,24 +62,47 @@ export async function processItem(
 }
 
 /**
- * Stores and processes an item in one transaction, for triage fast enough to run before it (the
- * embedded classifier): one commit per item instead of two. A repeat returns the stored item's ticket.
+ * Stores and processes an item in one transaction, with triage already done (in-process triage, run
+ * by the caller before the transaction so that nothing holds it open): one commit per item instead
+ * of two, and the item is never read back. A repeat returns the stored item's ticket; a repeat of an
+ * item stored but not yet processed (a two-phase receipt, a crash) is processed here. Nothing is
+ * written if anything fails.
  */
 export async function ingestItem(
   db: Database,
   inbound: InboundItem,
-  assess: (text: string) => Assessment | Promise<Assessment>,
-  options: ProcessOptions & { maxTextLength: number },
-): Promise<ProcessedItem & { duplicate: boolean }> {
+  assessment: Assessment,
+  options: ProcessOptions & {
+    maxTextLength: number;
+    /**
+     * The caller has just found (source, external id) not stored: the author upsert, the item insert,
+     * the locks and the ticket lookups are sent together, in that order (one round trip on postgres.js).
+     */
+    unseen?: boolean;
+  },
+): Promise<ProcessedItem & { duplicate: boolean; author: Author }> {
   const text = validateInbound(inbound, options);
-  const assessment = await assess(text);
   return db.transaction(async (tx) => {
+    if (options.unseen) {
+      // The reads find the author by the key the upsert before them writes it under.
+      const authorId = sql`(select id from authors where source_id = ${inbound.sourceId} and external_id = ${inbound.author.externalId})`;
+      const [stored, reads] = await Promise.all([
+        storeUnseenItemInTransaction(tx, inbound, text),
+        readForProcessing(tx, { ...groupingKeyOf(inbound), authorId }, options.groupingWindowMinutes),
+      ]);
+      if (!stored.duplicate) {
+        const processed = await applyProcessing(tx, stored.item, assessment, options, reads);
+        return { ...processed, duplicate: false, author: stored.author };
+      }
+      // Another delivery got in first: process (or return) the stored item as below.
+    }
     const stored = await storeItemInTransaction(tx, inbound, text);
-    const item = stored.duplicate
-      ? (await tx.select().from(items).where(eq(items.id, stored.item.id)).for('update'))[0]!
-      : stored.item;
+    const item =
+      stored.duplicate && !stored.item.processedAt
+        ? (await tx.select().from(items).where(eq(items.id, stored.item.id)).for('update'))[0]!
+        : stored.item;
     const processed = await processItemInTransaction(tx, item, assessment, options);
-    return { ...processed, duplicate: stored.duplicate };
+    return { ...processed, duplicate: stored.duplicate, author: stored.author };
   });
 }
 
@@ -74,6 +110,12 @@ export async function ingestItem(
  * The work of processing, on an item the caller has locked (or just inserted) in `tx`. Per-author and
  * per-conversation advisory locks, always taken in that order, make two items of one conversation
  * processed at the same moment by two workers land in one ticket rather than two.
+ *
+ * Round trips are what an item costs, so independent statements are sent together (postgres.js
+ * pipelines them on the transaction's connection; the server still runs them one after another, in
+ * order, so the ticket lookups sent after the locks read what was committed before the locks were
+ * granted), and the lock statement also reads what decides whether the incident and auto-ack
+ * queries are needed at all.
  */
 async function processItemInTransaction(
   tx: Database,
@@ -81,66 +123,162 @@ async function processItemInTransaction(
   assessment: Assessment,
   options: ProcessOptions,
 ): Promise<ProcessedItem> {
-  const now = options.now ?? new Date();
   if (item.processedAt && item.ticketId) {
     const [ticket] = await tx.select().from(tickets).where(eq(tickets.id, item.ticketId));
     if (ticket) return { outcome: 'already_processed', ticket, item };
   }
-  // An item without a conversation id opens a ticket keyed by its own id (or joins its parent's), so
-  // that is the conversation it locks: a per-item key, never one lock shared by every such item.
-  const conversationKey = `earshot:conversation:${item.sourceId}:${item.conversationId ?? item.parentExternalId ?? item.externalId}`;
-  await tx.execute(
-    sql`select pg_advisory_xact_lock(hashtext(${`earshot:author:${item.authorId}`})),
-               pg_advisory_xact_lock(hashtext(${conversationKey}))`,
-  );
+  const reads = await readForProcessing(tx, item, options.groupingWindowMinutes);
+  return applyProcessing(tx, item, assessment, options, reads);
+}
 
-  const match = await findConversationTicket(tx, item, options.groupingWindowMinutes);
-  const { outcome, ticket } = item.archived
-    ? await archiveItem(tx, match, item, assessment)
+/** What decides grouping, for an item stored or being stored in the same round trip. */
+interface GroupingKey {
+  sourceId: number;
+  /** The author's id, or SQL that finds it (for an author upserted in the same round trip). */
+  authorId: number | SQL;
+  externalId: string;
+  conversationId: string | null;
+  parentExternalId: string | null;
+  createdAt: Date;
+  archived: boolean;
+}
+
+function groupingKeyOf(inbound: InboundItem): Omit<GroupingKey, 'authorId'> {
+  return {
+    sourceId: inbound.sourceId,
+    externalId: inbound.externalId,
+    conversationId: inbound.conversationId ?? null,
+    parentExternalId: inbound.parentExternalId ?? null,
+    createdAt: inbound.createdAt,
+    archived: inbound.archived ?? false,
+  };
+}
+
+interface ProcessingReads {
+  facts: LockFacts;
+  parentTicketId: number | null;
+  candidates: GroupingCandidate[];
+  slaPolicies: SlaPolicies | null;
+}
+
+/**
+ * The locks, then everything grouping and opening a ticket read, sent together: the server runs
+ * them one after another, so the ticket lookups read what was committed before the locks were granted.
+ */
+async function readForProcessing(tx: Database, key: GroupingKey, windowMinutes: number): Promise<ProcessingReads> {
+  const [facts, parentTicketId, candidates, slaPolicies] = await Promise.all([
+    lockItem(tx, key),
+    key.parentExternalId ? findParentTicketId(tx, key.sourceId, key.parentExternalId) : null,
+    findCandidates(tx, key, windowMinutes),
+    key.archived ? null : loadSlaPolicies(tx),
+  ]);
+  return { facts, parentTicketId, candidates, slaPolicies };
+}
+
+/** Groups the item, writes its ticket, event, card row and processed mark, and the follow-ups of a new ticket. */
+async function applyProcessing(
+  tx: Database,
+  item: Item,
+  assessment: Assessment,
+  options: ProcessOptions,
+  { facts, parentTicketId, candidates, slaPolicies }: ProcessingReads,
+): Promise<ProcessedItem> {
+  const now = options.now ?? new Date();
+  const chosen = parentTicketId ?? chooseTicketForItem(item, candidates, options.groupingWindowMinutes)?.id;
+  const match = chosen ? await lockTicket(tx, chosen) : null;
+  const triage = assessment.triage as unknown as Record<string, unknown>;
+  // Nothing but these three columns changes, so the item is not read back.
+  const markProcessed = async (ticketId: number): Promise<Item> => {
+    await tx.execute(sql`
+      update items set ticket_id = ${ticketId}, processed_at = ${now.toISOString()}::timestamptz,
+        triage = ${JSON.stringify(triage)}::jsonb
+      where id = ${item.id}`);
+    return { ...item, ticketId, processedAt: now, triage };
+  };
+
+  const done = item.archived
+    ? await archiveItem(tx, match, item, assessment, markProcessed)
     : match
-      ? await joinTicket(tx, match, item, assessment, now)
-      : { outcome: 'opened' as const, ticket: await openTicket(tx, item, assessment, now) };
+      ? await joinTicket(tx, match, item, assessment, now, markProcessed)
+      : await openTicket(tx, item, assessment, now, slaPolicies!, markProcessed);
+  const { outcome, ticket } = done;
   // A declared incident takes in the later tickets of its wave as they arrive.
-  const linked = outcome === 'archived' ? null : await linkTicketToIncidents(tx, ticket, now);
+  const linked = outcome === 'archived' || !facts.incidentsOpen ? null : await linkTicketToIncidents(tx, ticket, now);
   if (outcome === 'opened') {
     // The routing rule's notice and the source's auto-acknowledgement, once per ticket, after its card.
     await queueRoutingNotice(tx, linked ?? ticket, assessment);
-    await queueAutoAck(tx, linked ?? ticket, item);
+    if (facts.source && autoAckTemplateFor(facts.source)) await queueAutoAck(tx, linked ?? ticket, item);
   }
-
-  const [processed] = await tx
-    .update(items)
-    .set({ ticketId: ticket.id, processedAt: now, triage: assessment.triage as unknown as Record<string, unknown> })
-    .where(eq(items.id, item.id))
-    .returning();
-  return { outcome, ticket: linked ?? ticket, item: processed! };
+  return { outcome, ticket: linked ?? ticket, item: done.item };
 }
 
-async function findConversationTicket(tx: Database, item: Item, windowMinutes: number): Promise<Ticket | null> {
-  if (item.parentExternalId) {
-    const [parent] = await tx
-      .select({ ticketId: items.ticketId })
-      .from(items)
-      .where(and(eq(items.sourceId, item.sourceId), eq(items.externalId, item.parentExternalId)));
-    if (parent?.ticketId) return lockTicket(tx, parent.ticketId);
-  }
-  const windowStart = new Date(item.createdAt.getTime() - windowMinutes * 60_000);
-  const sameConversation = item.conversationId ? eq(tickets.conversationId, item.conversationId) : undefined;
-  const sameAuthor = and(eq(tickets.authorId, item.authorId), gte(tickets.lastCustomerMessageAt, windowStart));
-  const candidates: GroupingCandidate[] = await tx
-    .select({
-      id: tickets.id,
-      authorId: tickets.authorId,
-      conversationId: tickets.conversationId,
-      status: tickets.status,
-      lastCustomerMessageAt: tickets.lastCustomerMessageAt,
-    })
-    .from(tickets)
-    .where(and(eq(tickets.sourceId, item.sourceId), sameConversation ? or(sameConversation, sameAuthor) : sameAuthor))
-    .orderBy(desc(tickets.lastCustomerMessageAt))
-    .limit(20);
-  const chosen = chooseTicketForItem(item, candidates, windowMinutes);
-  return chosen ? lockTicket(tx, chosen.id) : null;
+interface LockFacts {
+  /** Whether any incident is open: without one, no ticket can be linked to one. */
+  incidentsOpen: boolean;
+  source: Pick<Source, 'kind' | 'settings'> | null;
+}
+
+/**
+ * Takes the item's author and conversation locks and, in the same statement, reads what the
+ * incident and auto-ack steps depend on (as of the statement's start, which is all they need:
+ * neither decides grouping).
+ */
+async function lockItem(tx: Database, item: GroupingKey): Promise<LockFacts> {
+  // An item without a conversation id opens a ticket keyed by its own id (or joins its parent's), so
+  // that is the conversation it locks: a per-item key, never one lock shared by every such item.
+  const conversationKey = `earshot:conversation:${item.sourceId}:${item.conversationId ?? item.parentExternalId ?? item.externalId}`;
+  // The same key whether the author id is a value or found by the statement.
+  const authorKey = sql`${'earshot:author:'}::text || (${item.authorId})::text`;
+  const [row] = rowsOf<{
+    incidents_open: boolean;
+    source_kind: Source['kind'] | null;
+    source_settings: Source['settings'] | null;
+  }>(
+    await tx.execute(
+      sql`select pg_advisory_xact_lock(hashtext(${authorKey})),
+                 pg_advisory_xact_lock(hashtext(${conversationKey})),
+                 exists (select 1 from incidents where status = 'open') as incidents_open,
+                 (select kind from sources where id = ${item.sourceId}) as source_kind,
+                 (select settings from sources where id = ${item.sourceId}) as source_settings`,
+    ),
+  );
+  return {
+    incidentsOpen: row?.incidents_open !== false,
+    source: row?.source_kind ? { kind: row.source_kind, settings: row.source_settings ?? {} } : null,
+  };
+}
+
+async function findParentTicketId(tx: Database, sourceId: number, parentExternalId: string): Promise<number | null> {
+  const [parent] = await tx
+    .select({ ticketId: items.ticketId })
+    .from(items)
+    .where(and(eq(items.sourceId, sourceId), eq(items.externalId, parentExternalId)));
+  return parent?.ticketId ?? null;
+}
+
+async function findCandidates(tx: Database, item: GroupingKey, windowMinutes: number): Promise<GroupingCandidate[]> {
+  const windowStart = new Date(item.createdAt.getTime() - windowMinutes * 60_000).toISOString();
+  const sameAuthor = sql`(author_id = ${item.authorId} and last_customer_message_at >= ${windowStart}::timestamptz)`;
+  const rows = rowsOf<{
+    id: number;
+    author_id: number;
+    conversation_id: string | null;
+    status: Ticket['status'];
+    last_customer_message_at: string | Date;
+  }>(
+    await tx.execute(sql`
+      select id, author_id, conversation_id, status, last_customer_message_at from tickets
+      where source_id = ${item.sourceId}
+        and ${item.conversationId ? sql`(conversation_id = ${item.conversationId} or ${sameAuthor})` : sameAuthor}
+      order by last_customer_message_at desc limit 20`),
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    authorId: r.author_id,
+    conversationId: r.conversation_id,
+    status: r.status,
+    lastCustomerMessageAt: new Date(r.last_customer_message_at),
+  }));
 }
 
 async function lockTicket(tx: Database, id: number): Promise<Ticket | null> {
@@ -148,7 +286,23 @@ async function lockTicket(tx: Database, id: number): Promise<Ticket | null> {
   return ticket ?? null;
 }
 
-async function openTicket(tx: Database, item: Item, assessment: Assessment, now: Date): Promise<Ticket> {
+/** Marks the item processed into a ticket; sent together with the ticket's last write. */
+type MarkProcessed = (ticketId: number) => Promise<Item>;
+
+interface Done<O extends ProcessOutcome> {
+  outcome: O;
+  ticket: Ticket;
+  item: Item;
+}
+
+async function openTicket(
+  tx: Database,
+  item: Item,
+  assessment: Assessment,
+  now: Date,
+  slaPolicies: SlaPolicies,
+  markProcessed: MarkProcessed,
+): Promise<Done<'opened'>> {
   const { triage } = assessment;
   const [ticket] = await tx
     .insert(tickets)
@@ -169,24 +323,27 @@ async function openTicket(tx: Database, item: Item, assessment: Assessment, now:
       channel: assessment.channel,
       lastCustomerMessageAt: item.createdAt,
       // The clock starts when Earshot learns of the item, so a backfilled post is not born breached.
-      ...computeDueTimes(assessment.priority, now, await loadSlaPolicies(tx)),
+      ...computeDueTimes(assessment.priority, now, slaPolicies),
       createdAt: now,
       updatedAt: now,
     })
     .returning();
   if (!ticket) throw new Error('insert into tickets returned no row');
-  await recordEvent(tx, ticket, {
-    actor: INGEST_ACTOR,
-    type: 'created',
-    after: { status: ticket.status, priority: ticket.priority, category: ticket.category, channel: ticket.channel },
-    details: {
-      itemId: item.id,
-      provider: triage.provider,
-      reasons: assessment.priorityReasons,
-      notify: assessment.notify ?? null,
-    },
-  });
-  return ticket;
+  const [, processed] = await Promise.all([
+    recordEvent(tx, ticket, {
+      actor: INGEST_ACTOR,
+      type: 'created',
+      after: { status: ticket.status, priority: ticket.priority, category: ticket.category, channel: ticket.channel },
+      details: {
+        itemId: item.id,
+        provider: triage.provider,
+        reasons: assessment.priorityReasons,
+        notify: assessment.notify ?? null,
+      },
+    }),
+    markProcessed(ticket.id),
+  ]);
+  return { outcome: 'opened', ticket, item: processed };
 }
 
 async function joinTicket(
@@ -195,12 +352,13 @@ async function joinTicket(
   item: Item,
   assessment: Assessment,
   now: Date,
-): Promise<{ outcome: 'joined' | 'reopened'; ticket: Ticket }> {
+  markProcessed: MarkProcessed,
+): Promise<Done<'joined' | 'reopened'>> {
   // A ticket marked as spam keeps the author's further messages but stays closed, out of the queue.
   const status = ticket.spam ? ticket.status : nextStatus('customer_message', ticket);
   const reopened = !ticket.spam && (ticket.status === 'resolved' || ticket.status === 'closed');
   const raised = rank(assessment.priority) < rank(ticket.priority);
-  const [updated] = await tx
+  const update = tx
     .update(tickets)
     .set({
       status,
@@ -216,6 +374,7 @@ async function joinTicket(
     })
     .where(eq(tickets.id, ticket.id))
     .returning();
+  const [[updated], processed] = await Promise.all([update, markProcessed(ticket.id)]);
   if (!updated) throw new Error(`ticket ${ticket.id} vanished while locked`);
   await recordEvent(tx, updated, {
     actor: INGEST_ACTOR,
@@ -224,7 +383,7 @@ async function joinTicket(
     after: { status: updated.status, priority: updated.priority },
     details: { itemId: item.id, reason: reopened ? 'the customer wrote again' : undefined },
   });
-  return { outcome: reopened ? 'reopened' : 'joined', ticket: updated };
+  return { outcome: reopened ? 'reopened' : 'joined', ticket: updated, item: processed };
 }
 
 /**
@@ -237,7 +396,8 @@ async function archiveItem(
   match: Ticket | null,
   item: Item,
   assessment: Assessment,
-): Promise<{ outcome: 'archived'; ticket: Ticket }> {
+  markProcessed: MarkProcessed,
+): Promise<Done<'archived'>> {
   const { triage } = assessment;
   let ticket: Ticket | undefined;
   if (match) {
@@ -279,14 +439,17 @@ async function archiveItem(
       .returning();
   }
   if (!ticket) throw new Error('archiving an item returned no ticket');
-  await tx.insert(ticketEvents).values({
-    ticketId: ticket.id,
-    actor: actorId(INGEST_ACTOR),
-    type: match ? 'customer_message' : 'created',
-    after: match ? null : { status: ticket.status, priority: ticket.priority, category: ticket.category },
-    details: { itemId: item.id, archived: true, provider: triage.provider },
-  });
-  return { outcome: 'archived', ticket };
+  const [, processed] = await Promise.all([
+    tx.insert(ticketEvents).values({
+      ticketId: ticket.id,
+      actor: actorId(INGEST_ACTOR),
+      type: match ? 'customer_message' : 'created',
+      after: match ? null : { status: ticket.status, priority: ticket.priority, category: ticket.category },
+      details: { itemId: item.id, archived: true, provider: triage.provider },
+    }),
+    markProcessed(ticket.id),
+  ]);
+  return { outcome: 'archived', ticket, item: processed };
 }
 
 function rank(priority: Priority): number {

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import { authors, items } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
@@ -87,12 +87,38 @@ export async function storeItemInTransaction(tx: Database, inbound: InboundItem,
   const stored = await findStoredItem(tx, inbound.sourceId, inbound.externalId);
   if (stored) return { ...stored, duplicate: true };
   const author = await upsertAuthor(tx, inbound.sourceId, inbound.author);
-  const [inserted] = await tx
+  const [inserted] = await insertItem(tx, inbound, text, author.id);
+  if (inserted) return { item: inserted, author, duplicate: false };
+  return racedDuplicate(tx, inbound);
+}
+
+/**
+ * `storeItemInTransaction` for a caller that has just looked (source, external id) up and not found
+ * it: the author upsert and the item insert are sent together (the insert finds the author by its
+ * key, so on postgres.js they cost one round trip). A delivery racing past that lookup is caught by
+ * the insert's conflict guard and answered as a repeat, as there.
+ */
+export async function storeUnseenItemInTransaction(
+  tx: Database,
+  inbound: InboundItem,
+  text: string,
+): Promise<StoredItem> {
+  const authorId = sql`(select ${authors.id} from ${authors} where ${authors.sourceId} = ${inbound.sourceId} and ${authors.externalId} = ${inbound.author.externalId})`;
+  const [author, [inserted]] = await Promise.all([
+    upsertAuthor(tx, inbound.sourceId, inbound.author),
+    insertItem(tx, inbound, text, authorId),
+  ]);
+  if (inserted) return { item: inserted, author, duplicate: false };
+  return racedDuplicate(tx, inbound);
+}
+
+function insertItem(tx: Database, inbound: InboundItem, text: string, authorId: number | SQL) {
+  return tx
     .insert(items)
     .values({
       sourceId: inbound.sourceId,
       externalId: inbound.externalId,
-      authorId: author.id,
+      authorId,
       text,
       url: inbound.url ?? null,
       conversationId: inbound.conversationId ?? null,
@@ -105,7 +131,10 @@ export async function storeItemInTransaction(tx: Database, inbound: InboundItem,
     })
     .onConflictDoNothing({ target: [items.sourceId, items.externalId] })
     .returning();
-  if (inserted) return { item: inserted, author, duplicate: false };
+}
+
+/** The insert met the unique key: another delivery of the post got in first. */
+async function racedDuplicate(tx: Database, inbound: InboundItem): Promise<StoredItem> {
   const raced = await findStoredItem(tx, inbound.sourceId, inbound.externalId);
   if (!raced) throw new Error(`item ${inbound.externalId} conflicted but cannot be read`);
   return { ...raced, duplicate: true };

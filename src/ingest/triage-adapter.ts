@@ -8,6 +8,8 @@ import type { AssessFn } from './pipeline.js';
  * `assess(text, context)`. Typed structurally here so ingestion depends on the contract, not the file.
  */
 export interface TextAssessor {
+  /** `embedded` runs in-process (no network), so the pipeline may triage inside the receipt's transaction. */
+  provider?: string;
   assess(
     text: string,
     context?: {
@@ -20,9 +22,13 @@ export interface TextAssessor {
   ): Promise<Assessment>;
 }
 
-/** Adapts the triage service to the pipeline's `assess(item, author, source)`, adding what Earshot knows of the author. */
+/**
+ * Adapts the triage service to the pipeline's `assess(item, author, source, history)`, adding what
+ * Earshot knows of the author; without `history` (read by the caller's transaction) it counts the
+ * author's tickets itself.
+ */
 export function assessWith(triage: TextAssessor, db: Database): AssessFn {
-  return async (item, author, source) =>
+  return async (item, author, source, history) =>
     triage.assess(item.text, {
       author: {
         followerCount: author.followerCount,
@@ -32,7 +38,11 @@ export function assessWith(triage: TextAssessor, db: Database): AssessFn {
       },
       source: { name: source.name, kind: source.kind },
       tags: item.tags,
-      previousContacts: await countAuthorTickets(db, author.id),
+      previousContacts: history
+        ? history.previousContacts
+        : author.id === null
+          ? 0
+          : await countAuthorTickets(db, author.id),
       hints: { language: item.language },
     });
 }

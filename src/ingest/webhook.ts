@@ -81,8 +81,9 @@ export interface WebhookRouteOptions {
  * `POST /ingest/:source`: the signed webhook every non-X channel posts to. The order of checks is
  * the order of trust: unknown source (404), size (413), Standard Webhooks signature and timestamp
  * (401), body (400); only then is anything stored. A resend of a stored id answers 200 instead of
- * 202 with the same body, `{ status, id, itemId }`: the ticket is made off the request path, so
- * its id is not part of the answer (it would be missing at 202 and present at a later 200).
+ * 202 with the same body, `{ status, id, itemId }`: with triage over the network the ticket is made
+ * off the request path, so its id is not part of the answer (it would be missing at 202 and present
+ * at a later 200); with the embedded classifier it is made before the answer, which stays the same.
  */
 export function webhookRoutes(options: WebhookRouteOptions): Route[] {
   const log = options.logger.child({ component: 'webhook' });
@@ -146,7 +147,7 @@ export function webhookRoutes(options: WebhookRouteOptions): Route[] {
           });
         }
         try {
-          const stored = await options.pipeline.receive(toInboundItem(source.id, parsed.data, new Date()));
+          const stored = await options.pipeline.receive(toInboundItem(source.id, parsed.data, new Date()), { source });
           const result = { status: 'accepted', id: stored.item.externalId, itemId: stored.item.id };
           return sendJson(res, stored.duplicate ? 200 : 202, result);
         } catch (err) {

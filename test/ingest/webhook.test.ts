@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { authors, items, tickets } from '../../src/db/schema/index.js';
+import { authors, items, outbox, tickets } from '../../src/db/schema/index.js';
 import { type HttpServer, startHttpServer } from '../../src/http/server.js';
 import { createIngestPipeline, type IngestPipeline } from '../../src/ingest/pipeline.js';
 import { webhookRoutes } from '../../src/ingest/webhook.js';
@@ -192,5 +192,68 @@ describeEachDatabase('signed webhook ingestion', (handle) => {
     const payload = JSON.stringify(body({ id: 'nowhere-1' }));
     expect((await post('no-such-source', payload, signed(source.secret!, payload))).status).toBe(404);
     expect(await counts()).toEqual(before);
+  });
+});
+
+describeEachDatabase('signed webhook ingestion with in-process triage', (handle) => {
+  let http: HttpServer;
+  let pipeline: IngestPipeline;
+  let source: Source;
+
+  beforeAll(async () => {
+    const { db } = handle();
+    source = await createSource(db, userActor('UADMIN', 'admin'), { name: 'inline-feedback', kind: 'webhook' });
+    pipeline = createIngestPipeline({
+      db,
+      logger,
+      assess: async (_item, _author, itemSource) => assessmentFixture({ priority: 'P2', tags: [itemSource.name] }),
+      inline: () => true,
+      groupingWindowMinutes: 60,
+      maxTextLength: 2_000,
+    });
+    http = await startHttpServer({
+      port: 0,
+      host: '127.0.0.1',
+      logger,
+      routes: webhookRoutes({ db, pipeline, logger, maxBytes: 4_096 }),
+    });
+  });
+  afterAll(async () => {
+    await pipeline.stop();
+    await http.close();
+  });
+
+  const post = (payload: string) =>
+    fetch(`${http.url}/ingest/inline-feedback`, {
+      method: 'POST',
+      body: payload,
+      headers: signed(source.secret!, payload),
+    });
+
+  it('answers 202 once the item is a ticket with its card row, in the same commit', async () => {
+    const payload = JSON.stringify(body({ id: 'inline-1' }));
+    const res = await post(payload);
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ status: 'accepted', id: 'inline-1', itemId: expect.any(Number) });
+    // No waiting for the queue: the answer came after the commit.
+    const { db } = handle();
+    const [item] = await db.select().from(items).where(eq(items.externalId, 'inline-1'));
+    expect(item?.processedAt).not.toBeNull();
+    const [ticket] = await db.select().from(tickets).where(eq(tickets.id, item!.ticketId!));
+    // Triage was told the source the route had just read.
+    expect(ticket).toMatchObject({ priority: 'P2', sourceId: source.id, tags: ['inline-feedback'] });
+    const rows = await db.select().from(outbox).where(eq(outbox.ticketId, ticket!.id));
+    expect(rows.map((r) => r.kind)).toEqual(['card']);
+    // A resend is answered 200 with the same body.
+    const again = await post(payload);
+    expect(again.status).toBe(200);
+  });
+
+  it('still refuses text over the limit with 413, storing nothing', async () => {
+    const { db } = handle();
+    const before = (await db.select().from(items)).length;
+    const payload = JSON.stringify(body({ id: 'inline-big', text: 'z'.repeat(2_500) }));
+    expect((await post(payload)).status).toBe(413);
+    expect(await db.select().from(items)).toHaveLength(before);
   });
 });

@@ -62,7 +62,7 @@ describeEachDatabase(
       const inbound = inboundFixture(source.id, { externalId: 'one-tx-burst', author: { externalId: 'race-one-tx' } });
       const results = await Promise.all(
         Array.from({ length: 30 }, () =>
-          ingestItem(db, inbound, () => assessmentFixture(), { groupingWindowMinutes: 60, maxTextLength: 1000 }),
+          ingestItem(db, inbound, assessmentFixture(), { groupingWindowMinutes: 60, maxTextLength: 1000 }),
         ),
       );
       expect(results.filter((r) => !r.duplicate)).toHaveLength(1);

@@ -58,22 +58,32 @@ describeEachDatabase('ingestion', (handle) => {
     const { db } = handle();
     const source = await seedSource(db);
     const inbound = inboundFixture(source.id, { author: { externalId: 'one-tx' } });
-    const assessed: string[] = [];
-    const assess = (text: string) => {
-      assessed.push(text);
-      return assessmentFixture({ priority: 'P2' });
-    };
     const options = { groupingWindowMinutes: 60, maxTextLength: 20_000 };
-    const first = await ingestItem(db, inbound, assess, options);
-    expect(first).toMatchObject({ duplicate: false, outcome: 'opened' });
+    const first = await ingestItem(db, inbound, assessmentFixture({ priority: 'P2' }), options);
+    expect(first).toMatchObject({ duplicate: false, outcome: 'opened', author: { externalId: 'one-tx' } });
     expect(first.ticket.priority).toBe('P2');
-    expect(assessed).toEqual([inbound.text]);
-    const again = await ingestItem(db, inbound, assess, options);
+    expect(first.item).toMatchObject({ ticketId: first.ticket.id, processedAt: expect.any(Date) });
+    const again = await ingestItem(db, inbound, assessmentFixture({ priority: 'P1' }), options);
     expect(again).toMatchObject({ duplicate: true, outcome: 'already_processed' });
-    expect(again.ticket.id).toBe(first.ticket.id);
-    await expect(ingestItem(db, { ...inbound, externalId: 'empty', text: ' ' }, assess, options)).rejects.toMatchObject(
-      { code: 'invalid_input' },
-    );
+    expect(again.ticket).toMatchObject({ id: first.ticket.id, priority: 'P2' });
+    expect(await getTimeline(db, first.ticket.id)).toHaveLength(1);
+    await expect(
+      ingestItem(db, { ...inbound, externalId: 'empty', text: ' ' }, assessmentFixture(), options),
+    ).rejects.toMatchObject({ code: 'invalid_input' });
+  });
+
+  it('processes in one transaction an item an earlier receipt stored but nobody processed', async () => {
+    const { db } = handle();
+    const source = await seedSource(db);
+    const inbound = inboundFixture(source.id, { author: { externalId: 'stored-first' } });
+    const stored = await storeItem(db, inbound, { maxTextLength: 20_000 });
+    const result = await ingestItem(db, inbound, assessmentFixture(), {
+      groupingWindowMinutes: 60,
+      maxTextLength: 20_000,
+    });
+    expect(result).toMatchObject({ duplicate: true, outcome: 'opened', item: { id: stored.item.id } });
+    const [item] = await db.select().from(items).where(eq(items.id, stored.item.id));
+    expect(item?.ticketId).toBe(result.ticket.id);
   });
 
   it('sets SLA due times from the priority', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SEED, type SlackCall } from '../../src/sandbox/index.js';
+import { DEFAULT_DELIVERY_OPTIONS } from '../../src/slack/delivery/worker.js';
 import { MESSAGE_METADATA } from '../../src/slack/ids.js';
 import { claimTicket } from '../../src/tickets/actions.js';
 import { getTicket } from '../../src/tickets/queries.js';
@@ -9,11 +10,11 @@ import { type SlackHarness, shiftableClock, startSlackHarness } from './harness.
 const CHANNELS = { 'earshot-feedback': SEED.channels.feedback, 'earshot-oncall': SEED.channels.oncall } as const;
 type ChannelName = keyof typeof CHANNELS;
 
-/** The worker's production pacing and backoff: about a message a second per channel, 2 s doubling to 5 min. */
+/** The worker's production pacing and backoff: a little under a message a second per channel, 2 s doubling to 5 min. */
 const PRODUCTION_DELIVERY = {
-  pacing: { ratePerSecond: 1, burst: 3 },
-  backoff: { baseMs: 2000, maxMs: 5 * 60_000 },
-  pollIntervalMs: 1000,
+  pacing: DEFAULT_DELIVERY_OPTIONS.pacing,
+  backoff: DEFAULT_DELIVERY_OPTIONS.backoff,
+  pollIntervalMs: DEFAULT_DELIVERY_OPTIONS.pollIntervalMs,
 };
 
 describe('a long Slack outage and Slack’s rate limit, on a simulated clock', () => {

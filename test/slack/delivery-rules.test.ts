@@ -29,6 +29,21 @@ describe('TokenBucket and ChannelPacer', () => {
     expect(pacer.waitMs('C2', 10_000)).toBe(20_000);
     expect(pacer.tryTake('C2', 30_000)).toBe(true);
   });
+
+  it('paces the sends as well as the claims: a send delayed after its claim makes the next one wait', () => {
+    const pacer = new ChannelPacer({ ratePerSecond: 1, burst: 1 });
+    // Claimed at 0 but sent at 900 (its reads were slow); the next is claimed at 1000.
+    expect(pacer.tryTake('C1', 0)).toBe(true);
+    expect(pacer.sendWaitMs('C1', 900)).toBe(0);
+    pacer.sent('C1', 900);
+    expect(pacer.tryTake('C1', 1000)).toBe(true);
+    // Sent at once it would reach Slack 100 ms after the first: it waits out the second instead.
+    expect(pacer.sendWaitMs('C1', 1000)).toBe(900);
+    expect(pacer.sendWaitMs('C1', 1900)).toBe(0);
+    pacer.sent('C1', 1900);
+    // Sends to other channels are paced apart from it.
+    expect(pacer.sendWaitMs('C2', 1900)).toBe(0);
+  });
 });
 
 describe('backoffDelay', () => {

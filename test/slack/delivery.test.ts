@@ -33,7 +33,11 @@ describe('delivery through the sandbox Slack: outages, bursts, hostile text', ()
   let sourceId: number;
 
   beforeAll(async () => {
-    h = await startSlackHarness({ env: { EARSHOT_BURST_THRESHOLD: '6', EARSHOT_BURST_WINDOW_MINUTES: '5' } });
+    // Digests without spacing: each test's burst gets its own digest at once (spacing: delivery-digest.test.ts).
+    h = await startSlackHarness({
+      env: { EARSHOT_BURST_THRESHOLD: '6', EARSHOT_BURST_WINDOW_MINUTES: '5' },
+      module: { delivery: { digest: { threshold: 6, windowMinutes: 5, spacingMs: 0 } } },
+    });
     sourceId = (await seedSource(h.earshot.context.db)).id;
   });
   afterAll(async () => {

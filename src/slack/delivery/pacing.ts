@@ -30,6 +30,12 @@ export class TokenBucket {
     return true;
   }
 
+  /** Takes a token whether or not one is there (the balance may go below zero and refills from there). */
+  take(now: number): void {
+    this.refill(now);
+    this.tokens -= 1;
+  }
+
   /** Milliseconds until a token is available (0 when one is). */
   waitMs(now: number): number {
     this.refill(now);
@@ -42,20 +48,37 @@ export interface PacerOptions {
   burst: number;
 }
 
-/** One bucket per channel, plus the channels on hold after a 429. */
+/**
+ * One bucket per channel, plus the channels on hold after a 429. Tokens are taken when rows are
+ * claimed (so no more rows are leased than can go out), but what Slack counts is when each message
+ * arrives: a send delayed after its claim (the reads before it) followed by one that is not would
+ * arrive closer together than the claims were. So the sends are paced as well, by a second bucket
+ * per channel that is debited as each message goes out.
+ */
 export class ChannelPacer {
   private readonly buckets = new Map<string, TokenBucket>();
+  private readonly sends = new Map<string, TokenBucket>();
   private readonly holds = new Map<string, number>();
 
   constructor(private readonly options: PacerOptions) {}
 
-  private bucket(channel: string, now: number): TokenBucket {
-    let bucket = this.buckets.get(channel);
+  private bucket(channel: string, now: number, of = this.buckets): TokenBucket {
+    let bucket = of.get(channel);
     if (!bucket) {
       bucket = new TokenBucket(this.options.ratePerSecond, this.options.burst, now);
-      this.buckets.set(channel, bucket);
+      of.set(channel, bucket);
     }
     return bucket;
+  }
+
+  /** Milliseconds to wait before a message claimed for the channel actually goes out (0: now). */
+  sendWaitMs(channel: string, now: number): number {
+    return this.bucket(channel, now, this.sends).waitMs(now);
+  }
+
+  /** A message went out to the channel. */
+  sent(channel: string, now: number): void {
+    this.bucket(channel, now, this.sends).take(now);
   }
 
   /** When the channel may be sent to again after a 429, or null. */

@@ -32,8 +32,12 @@ export interface DeliveryOptions {
   leaseMs: number;
   pacing: PacerOptions;
   backoff: BackoffOptions;
-  /** Fold a burst of new cards into one digest card; null turns digests off. */
-  digest: { threshold: number; windowMinutes: number } | null;
+  /**
+   * Fold a burst of new cards into one digest card; null turns digests off. `spacingMs`: a channel
+   * gets a digest at most this often (cards folded meanwhile join the digest waiting to go out), so
+   * digests, which go ahead of the channel's cards, never take more than a sliver of its pace.
+   */
+  digest: { threshold: number; windowMinutes: number; spacingMs?: number } | null;
   maskPii: boolean;
   /** A thread line whose card cannot be posted gives up after this many tries. */
   maxThreadWaits: number;
@@ -52,14 +56,22 @@ export interface DeliveryOptions {
   clock: () => number;
 }
 
+/** A channel's digests are at least this far apart; see DeliveryOptions.digest. */
+export const DIGEST_SPACING_MS = 30_000;
+
+/** Most tickets one digest stands for; a longer burst gets the next digest. */
+export const DIGEST_MAX_TICKETS = 1000;
+
 export const DEFAULT_DELIVERY_OPTIONS: DeliveryOptions = {
   pollIntervalMs: 1000,
   batchSize: 50,
   perChannelBatch: 3,
   leaseMs: 2 * 60_000,
-  pacing: { ratePerSecond: 1, burst: 3 },
+  // Slack allows about 1 per second per channel: a tenth less, so the jitter between a send and its
+  // arrival at Slack never turns into a 429.
+  pacing: { ratePerSecond: 0.9, burst: 3 },
   backoff: { baseMs: 2000, maxMs: 5 * 60_000 },
-  digest: { threshold: 20, windowMinutes: 5 },
+  digest: { threshold: 20, windowMinutes: 5, spacingMs: DIGEST_SPACING_MS },
   maskPii: true,
   maxThreadWaits: 30,
   fallbackChannel: null,
@@ -127,8 +139,11 @@ export interface DeliveryWorker {
   start: () => void;
   /** Stops polling and waits for the round in flight to finish. */
   stop: () => Promise<void>;
-  /** New rows are waiting: look now rather than at the next poll. */
-  wake: () => void;
+  /**
+   * New rows are waiting: look now rather than at the next poll. Given their channel, look when it
+   * may take a message (now, unless its pace says later), so a burst of wakes costs no extra rounds.
+   */
+  wake: (channel?: string) => void;
   /** One round: fold bursts, claim due rows, deliver them. Returns how many rows it attempted. */
   runOnce: () => Promise<number>;
 }
@@ -173,8 +188,22 @@ export function createDeliveryWorker(deps: {
 
   let running = false;
   let loop: Promise<void> | undefined;
-  let wakeUp: (() => void) | undefined;
-  let woken = false;
+  /** The loop's sleep between rounds, which a wake shortens. */
+  let sleeping: { until: number; timer: NodeJS.Timeout; resolve: () => void } | undefined;
+  /** Set by a wake during a round: the next round starts by then (real time, ms). */
+  let wakeBy: number | null = null;
+
+  function wakeWithin(ms: number): void {
+    const by = Date.now() + Math.max(0, ms);
+    if (!sleeping) {
+      wakeBy = wakeBy === null ? by : Math.min(wakeBy, by);
+      return;
+    }
+    if (by >= sleeping.until) return;
+    clearTimeout(sleeping.timer);
+    sleeping.until = by;
+    sleeping.timer = setTimeout(sleeping.resolve, Math.max(0, ms));
+  }
   let policies: { value: SlaPolicies; loadedAt: number } | undefined;
 
   /** The worker's now as a timestamptz parameter. */
@@ -209,16 +238,17 @@ export function createDeliveryWorker(deps: {
           select channel, min(id) as first_message from pending where kind = 'message' group by channel
         ),
         per_channel_busy as (
-          select channel, min(id) as first_busy from pending where next_attempt_at > ${at} group by channel
+          select channel, min(id) as first_busy from pending
+          where next_attempt_at > ${at} and kind <> ${DIGEST_KIND} group by channel
         ),
         eligible as (
-          select p.id, row_number() over (partition by p.channel order by p.id) as rn
+          select p.id, row_number() over (partition by p.channel order by p.kind = ${DIGEST_KIND} desc, p.id) as rn
           from pending p
           left join per_ticket t on t.ticket_id = p.ticket_id
           left join per_channel_message m on m.channel = p.channel
           left join per_channel_busy b on b.channel = p.channel
           where p.next_attempt_at <= ${at}
-            and (b.first_busy is null or p.id < b.first_busy)
+            and (b.first_busy is null or p.id < b.first_busy or p.kind = ${DIGEST_KIND})
             and (p.kind not in ('thread', 'message')
                  or (p.kind = 'thread' and not coalesce(t.has_card, false) and t.first_thread = p.id)
                  or (p.kind = 'message' and m.first_message = p.id))
@@ -227,7 +257,7 @@ export function createDeliveryWorker(deps: {
         from outbox o
         where o.id in (select id from eligible where rn <= ${options.perChannelBatch})
           and o.status = 'pending' and o.next_attempt_at <= ${at}
-        order by o.id
+        order by o.kind = ${DIGEST_KIND} desc, o.id
         limit ${options.batchSize}
         for update of o skip locked`),
       );
@@ -322,6 +352,9 @@ export function createDeliveryWorker(deps: {
     threadTs?: string | null | undefined;
     metadata?: PostSpec['metadata'];
   }): Promise<{ channel: string; ts: string }> {
+    const waitMs = pacer.sendWaitMs(args.channel, clock());
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    pacer.sent(args.channel, clock());
     const result = await client.chat.postMessage({
       channel: args.channel,
       text: args.text,
@@ -699,25 +732,35 @@ export function createDeliveryWorker(deps: {
 
   /**
    * The burst digest. When a channel has at least `threshold` new P3/P4 cards queued within the
-   * window that nobody has touched yet (ticket version 1), one digest row is queued for them (it
+   * window that nobody has touched yet (ticket version 1), a digest row stands in for them (it
    * stores their ticket ids, for the modal behind its button) and their card rows are marked done
    * with `foldedInto`, in one transaction. They stay tickets in every list and command; a folded
    * ticket's own card is posted the moment anything happens to it (every event queues a card
    * refresh, which posts when the ticket has no card yet). P1/P2 always get their own cards, and a
    * backlog older than the window (an outage) is delivered card by card, in order.
+   *
+   * A digest goes ahead of its channel's waiting cards (it summarises what they are part of), so a
+   * channel gets one at most every `spacingMs`: while one waits for its turn (and until Slack took
+   * it), cards of the continuing burst join it rather than start another.
    */
   async function foldBursts(): Promise<number> {
     if (!options.digest) return 0;
     const { threshold, windowMinutes } = options.digest;
-    const at = nowSql();
+    const spacingMs = options.digest.spacingMs ?? DIGEST_SPACING_MS;
+    const now = clock();
+    const at = nowSql(now);
     const burst = sql`
       o.status = 'pending' and o.kind = 'card' and o.next_attempt_at <= ${at}
       and t.slack_ts is null and t.version = 1 and t.priority in ('P3', 'P4')
       and o.created_at > ${at} - make_interval(mins => ${windowMinutes})`;
+    // A digest not yet sent (a 429 says Slack did nothing) can take more tickets.
+    const open = sql`d.kind = ${DIGEST_KIND} and d.status = 'pending' and (d.last_error is null or d.last_error = 'ratelimited')`;
     const channels = rowsOf<{ channel: string; n: number }>(
       await db.execute(sql`
         select o.channel, count(*)::int as n from outbox o join tickets t on t.id = o.ticket_id
-        where ${burst} group by o.channel having count(*) >= ${threshold}`),
+        where ${burst} group by o.channel
+        having count(*) >= ${threshold}
+            or exists (select 1 from outbox d where ${open} and d.channel = o.channel)`),
     );
     let folded = 0;
     for (const { channel } of channels) {
@@ -726,28 +769,67 @@ export function createDeliveryWorker(deps: {
           await tx.execute(sql`
             select o.id, o.ticket_id from outbox o join tickets t on t.id = o.ticket_id
             where ${burst} and o.channel = ${channel}
-            order by o.id limit 1000 for update of o skip locked`),
+            order by o.id limit ${DIGEST_MAX_TICKETS} for update of o skip locked`),
         );
-        if (rows.length < threshold) return 0;
-        const [digest] = await tx
-          .insert(outbox)
-          .values({
-            kind: DIGEST_KIND,
-            channel,
-            payload: { ticketIds: rows.map((r) => r.ticket_id), windowMinutes },
-          })
-          .returning({ id: outbox.id });
+        if (rows.length === 0) return 0;
+        // Waits for a claim of it in flight, then sees it leased (no longer open).
+        const [waiting] = rowsOf<{ id: number; n: number }>(
+          await tx.execute(sql`
+            select d.id, jsonb_array_length(coalesce(d.payload->'ticketIds', '[]'::jsonb))::int as n from outbox d
+            where ${open} and d.channel = ${channel} order by d.id desc limit 1 for update`),
+        );
+        let digestId: number;
+        let taken = rows;
+        if (waiting && waiting.n < DIGEST_MAX_TICKETS) {
+          taken = rows.slice(0, DIGEST_MAX_TICKETS - waiting.n);
+          digestId = waiting.id;
+          await tx.execute(sql`
+            update outbox set payload = jsonb_set(payload, '{ticketIds}',
+              coalesce(payload->'ticketIds', '[]'::jsonb) || ${JSON.stringify(taken.map((r) => r.ticket_id))}::jsonb)
+            where id = ${digestId}`);
+        } else {
+          if (!waiting && rows.length < threshold) return 0;
+          const postAt = Math.max(now, (await lastDigestAt(tx, channel)) + spacingMs);
+          const [digest] = await tx
+            .insert(outbox)
+            .values({
+              kind: DIGEST_KIND,
+              channel,
+              payload: { ticketIds: taken.map((r) => r.ticket_id), windowMinutes, postAt },
+              nextAttemptAt: new Date(postAt),
+            })
+            .returning({ id: outbox.id });
+          digestId = digest!.id;
+        }
         await tx.execute(sql`
           update outbox set status = 'done', delivered_at = ${at},
-            payload = payload || ${JSON.stringify({ foldedInto: { digestId: digest!.id } })}::jsonb
-          where id in (${idList(rows.map((r) => r.id))})`);
-        return rows.length;
+            payload = payload || ${JSON.stringify({ foldedInto: { digestId } })}::jsonb
+          where id in (${idList(taken.map((r) => r.id))})`);
+        return taken.length;
       });
       if (count === 0) continue;
       folded += count;
-      log.info({ channel, folded: count }, 'burst folded into one digest card');
+      log.info({ channel, folded: count }, 'burst folded into a digest card');
     }
     return folded;
+  }
+
+  /** When the channel's latest digest went out, or is due to (0 when it never had one). */
+  async function lastDigestAt(tx: Database, channel: string): Promise<number> {
+    const [last] = rowsOf<{
+      status: string;
+      delivered_at: string | Date | null;
+      post_at: string | null;
+      created_at: string | Date;
+    }>(
+      await tx.execute(sql`
+        select status, delivered_at, payload->>'postAt' as post_at, created_at from outbox
+        where kind = ${DIGEST_KIND} and channel = ${channel} and status <> 'failed'
+        order by id desc limit 1`),
+    );
+    if (!last) return 0;
+    if (last.status === 'done' && last.delivered_at) return new Date(last.delivered_at).getTime();
+    return last.post_at ? Number(last.post_at) : new Date(last.created_at).getTime();
   }
 
   let nextWakeMs = options.pollIntervalMs;
@@ -776,20 +858,15 @@ export function createDeliveryWorker(deps: {
         log.error({ err }, 'delivery round failed; retrying at the next poll');
       }
       if (!running) break;
-      if (woken) {
-        woken = false;
-        continue;
+      if (wakeBy !== null) {
+        wait = Math.min(wait, Math.max(0, wakeBy - Date.now()));
+        wakeBy = null;
       }
       if (wait > 0) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, wait);
-          wakeUp = () => {
-            clearTimeout(timer);
-            resolve();
-          };
+          sleeping = { until: Date.now() + wait, timer: setTimeout(resolve, wait), resolve };
         });
-        wakeUp = undefined;
-        woken = false;
+        sleeping = undefined;
       }
     }
   }
@@ -802,12 +879,14 @@ export function createDeliveryWorker(deps: {
     },
     async stop() {
       running = false;
-      wakeUp?.();
+      if (sleeping) {
+        clearTimeout(sleeping.timer);
+        sleeping.resolve();
+      }
       await loop;
     },
-    wake() {
-      woken = true;
-      wakeUp?.();
+    wake(channel) {
+      wakeWithin(channel === undefined ? 0 : pacer.waitMs(directory.cached(channel), clock()));
     },
     runOnce,
   };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type SQL, sql } from 'drizzle-orm';
-import { type Database, rowsOf } from '../db/database.js';
+import { type Database, intArray, rowsOf, textArray } from '../db/database.js';
 
 /**
  * The building blocks of erasure, shared by the retention job and `/earshot forget`. Anonymizing
@@ -15,24 +15,6 @@ const EVENT_TEXT_KEYS = ['text', 'note', 'reason', 'previousError', 'externalIds
 
 /** What an erased reply still pending says instead of going out. */
 export const CANCELLED_REPLY = "cancelled: the customer's data was erased";
-
-export function intArray(ids: readonly number[]): SQL {
-  return ids.length
-    ? sql`array[${sql.join(
-        ids.map((id) => sql`${id}`),
-        sql`, `,
-      )}]::int[]`
-    : sql`array[]::int[]`;
-}
-
-export function textArray(values: readonly string[]): SQL {
-  return values.length
-    ? sql`array[${sql.join(
-        values.map((v) => sql`${v}`),
-        sql`, `,
-      )}]::text[]`
-    : sql`array[]::text[]`;
-}
 
 export interface ErasedTickets {
   tickets: number;

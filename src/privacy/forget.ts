@@ -1,21 +1,14 @@
 import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import { type CardRouting, type CrisisAlertRow, rewriteAlertCards } from '../crisis/alerts.js';
 import type { CrisisAlertDetails, CrisisSample } from '../crisis/card.js';
-import { type Database, rowsOf } from '../db/database.js';
+import { type Database, intArray, rowsOf, textArray } from '../db/database.js';
 import { authors, crisisAlerts, incidents, items, tickets } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
 import { getSourceByName } from '../sources/sources.js';
 import { requirePermission } from '../tickets/permissions.js';
 import { allowEventRewrite, recordEvent } from '../tickets/timeline.js';
 import type { Actor } from '../tickets/types.js';
-import {
-  anonymizeAuthors,
-  anonymizeItems,
-  anonymizeTickets,
-  forgetCachedTriage,
-  intArray,
-  textArray,
-} from './erase.js';
+import { anonymizeAuthors, anonymizeItems, anonymizeTickets, forgetCachedTriage } from './erase.js';
 
 /** The timeline event a privacy erasure leaves on each ticket of the author: who asked, not what went. */
 export const AUTHOR_ERASED_EVENT = 'author_data_erased';

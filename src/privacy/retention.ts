@@ -1,9 +1,9 @@
 import { and, asc, gt, inArray, lt, type SQL, sql } from 'drizzle-orm';
-import { type Database, rowsOf } from '../db/database.js';
+import { type Database, intArray, rowsOf } from '../db/database.js';
 import { items, tickets } from '../db/schema/index.js';
 import { pruneJobRuns } from '../jobs/claim.js';
 import { allowEventRewrite } from '../tickets/timeline.js';
-import { anonymizeItems, anonymizeSpentAuthors, anonymizeTickets, deleteSpentAuthors, intArray } from './erase.js';
+import { anonymizeItems, anonymizeSpentAuthors, anonymizeTickets, deleteSpentAuthors } from './erase.js';
 
 const DAY_MS = 86_400_000;
 

@@ -82,24 +82,6 @@ export function nullableNumber(value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value);
 }
 
-export function textList(values: readonly string[]): SQL {
-  return values.length
-    ? sql`array[${sql.join(
-        values.map((v) => sql`${v}`),
-        sql`, `,
-      )}]::text[]`
-    : sql`array[]::text[]`;
-}
-
-export function intList(values: readonly number[]): SQL {
-  return values.length
-    ? sql`array[${sql.join(
-        values.map((v) => sql`${v}`),
-        sql`, `,
-      )}]::int[]`
-    : sql`array[]::int[]`;
-}
-
 export function filterCondition(filter: SummaryFilter): SQL | undefined {
   return and(
     filter.sourceId !== undefined ? eq(tickets.sourceId, filter.sourceId) : undefined,

@@ -1,6 +1,6 @@
 import { and, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import { type Database, rowsOf } from '../db/database.js';
+import { type Database, intArray, rowsOf, textArray } from '../db/database.js';
 import {
   reportDayAgentDurations,
   reportDayAgents,
@@ -33,14 +33,12 @@ import {
   type AgentFigures,
   type Bucket,
   type Figures,
-  intList,
   type KeyCount,
   nullableNumber,
   num,
   type Period,
   rawTimeline,
   type TimelineInput,
-  textList,
   timelinePoints,
 } from './summary-parts.js';
 
@@ -70,7 +68,7 @@ interface CountRow {
 
 /** A period's counts: its clean days' rollups plus its raw ranges, ordered by metric, key and source. */
 async function readCounts(db: Database, plan: PeriodPlan, scope: RollupScope, metrics?: string[]) {
-  const only = metrics ? sql`metric = any(${textList(metrics)})` : sql`true`;
+  const only = metrics ? sql`metric = any(${textArray(metrics)})` : sql`true`;
   return rowsOf<CountRow>(
     await db.execute(sql`
       select metric, key, source_id, sum(count)::int as count from (
@@ -187,7 +185,7 @@ export async function rollupFigures(
   // Ties are listed by agent id in the database's text order, as the raw path's ORDER BY lists them.
   const names = await lanes.run(async (db) =>
     rowsOf<{ agent: string }>(
-      await db.execute(sql`select agent from unnest(${textList([...agents.keys()])}) as agent order by agent`),
+      await db.execute(sql`select agent from unnest(${textArray([...agents.keys()])}) as agent order by agent`),
     ).map((r) => r.agent),
   );
   const ordered = names
@@ -403,25 +401,25 @@ async function percentiles(
         select ${tickets.assignee} as agent, ${bucketExpr} as bucket,
                extract(epoch from (${end} - ${tickets.createdAt}))::float8 as seconds
         from ${tickets}
-        where ${bucketExpr} = any(${intList([...fine])}) and ${inPeriod} and ${end} is not null
+        where ${bucketExpr} = any(${intArray([...fine])}) and ${inPeriod} and ${end} is not null
       ),
       ranked as (
         select ${OVERALL}::text as grp, bucket as slot, seconds,
                row_number() over (partition by bucket order by seconds) - 1 as rank,
                count(*) over (partition by bucket) as size
-        from v where bucket = any(${intList(overallBuckets)})
+        from v where bucket = any(${intArray(overallBuckets)})
         union all
         select 'agent:' || agent, bucket >> ${shift}, seconds,
                row_number() over (partition by agent, bucket >> ${shift} order by seconds) - 1,
                count(*) over (partition by agent, bucket >> ${shift})
         from v
         where ('agent:' || agent, bucket >> ${shift}) in (
-          select * from unnest(${textList(agentSlots.map((w) => w.group))}, ${intList(agentSlots.map((w) => w.bucket))}))
+          select * from unnest(${textArray(agentSlots.map((w) => w.group))}, ${intArray(agentSlots.map((w) => w.bucket))}))
       )
       select grp, slot, rank::int as rank, size::int as size, seconds from ranked
       where (grp, slot, rank) in (
-        select * from unnest(${textList(wanted.map((w) => w.group))}, ${intList(wanted.map((w) => w.bucket))},
-                             ${intList(wanted.map((w) => w.offset))}))`),
+        select * from unnest(${textArray(wanted.map((w) => w.group))}, ${intArray(wanted.map((w) => w.bucket))},
+                             ${intArray(wanted.map((w) => w.offset))}))`),
   );
   const found = new Map(picked.map((r) => [`${r.grp}:${num(r.slot)}:${num(r.rank)}`, r]));
   const pick = (w: Wanted): number => {

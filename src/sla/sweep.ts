@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
-import { outbox, ticketEvents, tickets } from '../db/schema/index.js';
+import { outbox, tickets } from '../db/schema/index.js';
 import type { Metrics } from '../observability/metrics.js';
 import { queueCardRefresh, recordEvent } from '../tickets/timeline.js';
 import { type Actor, OPEN_STATUSES, PRIORITIES, type Ticket } from '../tickets/types.js';
@@ -8,6 +8,7 @@ import { type ClockReading, nextSlaState, pausesOf, readClocks, type SlaState } 
 import { buildEscalationText, buildSlaAlertText, onDutyMention } from './notifications.js';
 import { computeDueTimes, SLA_WARNING_FRACTION, type SlaPolicies } from './policy.js';
 import { loadSlaPolicies } from './settings.js';
+import { loadWaitingTransitions } from './waiting-events.js';
 
 const SLA_ACTOR: Actor = { kind: 'system', name: 'sla' };
 
@@ -143,17 +144,7 @@ async function planTicket(db: Database, policies: SlaPolicies, ticket: Ticket, n
   const policy = policies[ticket.priority];
   const hours = policy.businessHours ?? null;
   const needsTimeline = hours !== null && (ticket.slaPausedSeconds > 0 || ticket.slaPausedAt !== null);
-  const events = needsTimeline
-    ? await db
-        .select({ createdAt: ticketEvents.createdAt, before: ticketEvents.before, after: ticketEvents.after })
-        .from(ticketEvents)
-        .where(
-          and(
-            eq(ticketEvents.ticketId, ticket.id),
-            or(sql`${ticketEvents.before}->>'status' = 'waiting'`, sql`${ticketEvents.after}->>'status' = 'waiting'`),
-          ),
-        )
-    : [];
+  const events = needsTimeline ? await loadWaitingTransitions(db, ticket.id) : [];
   // A resolved ticket's clock stopped at resolvedAt; later timeline entries cannot matter.
   const clocks = readClocks(policy, ticket, pausesOf(ticket, hours, events), now);
   const fr = nextSlaState(ticket.firstResponseSla, clocks.firstResponse);

@@ -1,9 +1,8 @@
-import { and, eq, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
-import { ticketEvents } from '../db/schema/index.js';
 import { pausesOf, readClocks } from '../sla/clock.js';
 import type { SlaPolicies } from '../sla/policy.js';
 import { loadSlaPolicies } from '../sla/settings.js';
+import { loadWaitingTransitions } from '../sla/waiting-events.js';
 import type { Ticket } from '../tickets/types.js';
 import type { SlaClocks } from './blocks/format.js';
 
@@ -23,17 +22,7 @@ export async function readCardSla(
   const hours = policy.businessHours ?? null;
   if (!hours) return null;
   const paused = ticket.slaPausedSeconds > 0 || ticket.slaPausedAt !== null;
-  const events = paused
-    ? await db
-        .select({ createdAt: ticketEvents.createdAt, before: ticketEvents.before, after: ticketEvents.after })
-        .from(ticketEvents)
-        .where(
-          and(
-            eq(ticketEvents.ticketId, ticket.id),
-            or(sql`${ticketEvents.before}->>'status' = 'waiting'`, sql`${ticketEvents.after}->>'status' = 'waiting'`),
-          ),
-        )
-    : [];
+  const events = paused ? await loadWaitingTransitions(db, ticket.id) : [];
   const clocks = readClocks(policy, ticket, pausesOf(ticket, hours, events), now);
   return {
     firstResponse: {

@@ -56,7 +56,6 @@ export const VIEWS = {
   correct: 'correct_modal',
   fullText: 'full_text_modal',
   digest: 'digest_modal',
-  incident: 'incident_modal',
 } as const;
 
 /** `block_id`s of modal inputs, so `view.state.values[block][action]` reads the same everywhere. */
@@ -73,7 +72,6 @@ export const BLOCKS = {
   correctCategory: 'correct_category',
   correctSentiment: 'correct_sentiment',
   correctPriority: 'correct_priority',
-  incidentTitle: 'incident_title',
   /** Escalate modal: the optional user group to page (beside the channel in escalateNotify). */
   escalateNotifyGroup: 'escalate_notify_group',
 } as const;

@@ -81,15 +81,6 @@ function registered() {
   return found;
 }
 
-/**
- * Ids declared in src/slack/ids.ts whose listeners belong to work still in flight. The test fails
- * once one of them is handled, so this list only shrinks.
- */
-const NOT_YET_HANDLED = new Set<string>([
-  // The declare-incident modal (crisis alerts).
-  VIEWS.incident,
-]);
-
 /** Views that only display (no submit), so nothing listens for their callback_id. */
 const DISPLAY_ONLY_VIEWS = new Set<string>([VIEWS.fullText, VIEWS.digest]);
 
@@ -100,7 +91,7 @@ describe('the Slack app manifest, ids.ts and the registered listeners agree', ()
     for (const manifest of Object.values(manifests)) {
       expect(manifest.features.slash_commands.map((c) => c.command)).toEqual([SLASH_COMMAND]);
     }
-    if (!NOT_YET_HANDLED.has(SLASH_COMMAND)) expect([...found.commands]).toEqual([SLASH_COMMAND]);
+    expect([...found.commands]).toEqual([SLASH_COMMAND]);
     for (const command of found.commands) expect(command).toBe(SLASH_COMMAND);
   });
 
@@ -127,8 +118,7 @@ describe('the Slack app manifest, ids.ts and the registered listeners agree', ()
       for (const event of found.events)
         expect(subscribed, `listener for ${event} but no subscription`).toContain(event);
       for (const event of subscribed) {
-        if (!NOT_YET_HANDLED.has(event))
-          expect(found.events, `subscribed to ${event} but no listener`).toContain(event);
+        expect(found.events, `subscribed to ${event} but no listener`).toContain(event);
       }
     }
   });
@@ -137,9 +127,7 @@ describe('the Slack app manifest, ids.ts and the registered listeners agree', ()
     const declared = new Set<string>(Object.values(ACTIONS));
     for (const action of found.actions) expect(declared, `unknown action_id ${action}`).toContain(action);
     for (const action of declared) {
-      if (NOT_YET_HANDLED.has(action))
-        expect(found.actions, `${action} is handled now: drop it from NOT_YET_HANDLED`).not.toContain(action);
-      else expect(found.actions, `no listener for action_id ${action}`).toContain(action);
+      expect(found.actions, `no listener for action_id ${action}`).toContain(action);
     }
   });
 
@@ -148,9 +136,7 @@ describe('the Slack app manifest, ids.ts and the registered listeners agree', ()
     for (const view of found.views) expect(declared, `unknown callback_id ${view}`).toContain(view);
     for (const view of declared) {
       if (DISPLAY_ONLY_VIEWS.has(view)) continue;
-      if (NOT_YET_HANDLED.has(view))
-        expect(found.views, `${view} is handled now: drop it from NOT_YET_HANDLED`).not.toContain(view);
-      else expect(found.views, `no listener for callback_id ${view}`).toContain(view);
+      expect(found.views, `no listener for callback_id ${view}`).toContain(view);
     }
   });
 

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { replies, settings } from '../../src/db/schema/index.js';
 import type { XCredentials } from '../../src/ingest/x/client.js';
@@ -117,6 +117,51 @@ describeEachDatabase('replies with an OAuth 2.0 user token', (handle) => {
     await replica.runOnce();
     expect(await replyRow(third)).toMatchObject({ status: 'done' });
     expect(tokenCalls()).toHaveLength(2);
+  });
+
+  it('keeps the rotated refresh token when the commit after a refresh fails, rather than spend the dead one', async () => {
+    const { db } = handle();
+    await db.delete(settings).where(eq(settings.key, OAUTH2_SETTINGS_KEY));
+    const seed = x.issueOAuth2Tokens();
+    const config = credentials({ X_OAUTH2_CLIENT_ID: 'earshot-client', X_OAUTH2_REFRESH_TOKEN: seed.refreshToken });
+    // The first write of a refreshed token fails, as a connection lost at commit would; a sequence
+    // is not rolled back with the transaction, so it fails once.
+    await db.execute(sql`create sequence oauth2_write_failures`);
+    await db.execute(
+      sql.raw(`create function oauth2_fail_once() returns trigger language plpgsql as $$
+        begin
+          if nextval('oauth2_write_failures') = 1 then raise exception 'connection lost at commit'; end if;
+          return new;
+        end $$`),
+    );
+    await db.execute(
+      sql.raw(`create trigger oauth2_fail_once before update on settings for each row
+        when (new.key = '${OAUTH2_SETTINGS_KEY}' and new.value->>'accessToken' is not null)
+        execute function oauth2_fail_once()`),
+    );
+    try {
+      const worker = createReplyWorker({
+        db,
+        logger: silentLogger,
+        xUser: createXUserAuth({ db, config, logger: silentLogger }),
+      });
+      const id = await queueReply('Looking into it now.');
+      const refreshesBefore = tokenCalls().length;
+      await worker.runOnce();
+      expect(await replyRow(id)).toMatchObject({ status: 'pending', externalIds: [] });
+      expect(tokenCalls()).toHaveLength(refreshesBefore + 1);
+      expect(x.refreshTokens.has(seed.refreshToken)).toBe(false);
+
+      await db.update(replies).set({ nextAttemptAt: new Date() }).where(eq(replies.id, id));
+      await worker.runOnce();
+      expect(await replyRow(id)).toMatchObject({ status: 'done' });
+      expect(tokenCalls()).toHaveLength(refreshesBefore + 1);
+      expect(x.refreshTokens.has((await stored())!.refreshToken)).toBe(true);
+    } finally {
+      await db.execute(sql`drop trigger oauth2_fail_once on settings`);
+      await db.execute(sql`drop function oauth2_fail_once`);
+      await db.execute(sql`drop sequence oauth2_write_failures`);
+    }
   });
 
   it('authenticates a confidential client with Basic auth, and fails a reply clearly when X refuses the refresh', async () => {

@@ -90,6 +90,11 @@ function refreshingAuth(deps: { db: Database; config: XCredentials; logger: Logg
   let cached: { client: TwitterApi; accessToken: string; expiresAt: number } | null = null;
   let rejectedToken: string | null = null;
   let pending: Promise<TwitterApi> | null = null;
+  /**
+   * A refresh whose commit failed: X spent `spent` and rotated it into `next`, which now exists only
+   * here. Until a commit keeps it, the next attempt writes it instead of spending the dead one.
+   */
+  let unsaved: { spent: string; next: StoredToken } | null = null;
 
   const use = (state: StoredToken): TwitterApi => {
     const client = new TwitterApi(state.accessToken!, clientSettings(config.X_API_URL));
@@ -98,8 +103,8 @@ function refreshingAuth(deps: { db: Database; config: XCredentials; logger: Logg
   };
 
   /** Takes the token from Postgres, or refreshes it there, holding the row so one replica refreshes at a time. */
-  const obtain = () =>
-    db.transaction(async (tx) => {
+  const obtain = async () => {
+    const client = await db.transaction(async (tx) => {
       const initial: StoredToken = { seed, accessToken: null, refreshToken: seedToken, expiresAt: null };
       await tx
         .insert(settings)
@@ -110,6 +115,11 @@ function refreshingAuth(deps: { db: Database; config: XCredentials; logger: Logg
       if (state.seed !== seed) {
         log.info('X_OAUTH2_REFRESH_TOKEN changed; starting from the new one');
         state = initial;
+      }
+      if (unsaved && state.refreshToken === unsaved.spent) {
+        log.warn('keeping the X OAuth 2.0 token refreshed before a failed commit');
+        state = unsaved.next;
+        await saveToken(tx, state);
       }
       const expiresAt = Date.parse(state.expiresAt ?? '') || 0;
       if (state.accessToken && state.accessToken !== rejectedToken && expiresAt - Date.now() > EXPIRY_MARGIN_MS) {
@@ -136,14 +146,15 @@ function refreshingAuth(deps: { db: Database; config: XCredentials; logger: Logg
         refreshToken: refreshed.refreshToken ?? state.refreshToken,
         expiresAt: new Date(Date.now() + refreshed.expiresIn * 1000).toISOString(),
       };
-      await tx
-        .update(settings)
-        .set({ value: next, updatedBy: 'system:x-oauth2', updatedAt: sql`now()` })
-        .where(eq(settings.key, OAUTH2_SETTINGS_KEY));
+      unsaved = { spent: state.refreshToken, next };
+      await saveToken(tx, next);
       rejectedToken = null;
       log.info({ expiresAt: next.expiresAt }, 'X OAuth 2.0 user token refreshed');
       return use(next);
     });
+    unsaved = null;
+    return client;
+  };
 
   return withAccountLookup({
     kind: 'oauth2-refreshing',
@@ -163,4 +174,11 @@ function refreshingAuth(deps: { db: Database; config: XCredentials; logger: Logg
       return true;
     },
   });
+}
+
+async function saveToken(tx: Database, value: StoredToken): Promise<void> {
+  await tx
+    .update(settings)
+    .set({ value, updatedBy: 'system:x-oauth2', updatedAt: sql`now()` })
+    .where(eq(settings.key, OAUTH2_SETTINGS_KEY));
 }

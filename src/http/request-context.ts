@@ -30,6 +30,8 @@ export function withRequestContext(req: IncomingMessage, res: ServerResponse, lo
     () => {
       res.once('close', () => {
         const status = res.statusCode;
+        // Most lines are debug and dropped at info: build one only when it will be written.
+        if (status < 500 && !log.isLevelEnabled('debug')) return;
         const line = {
           method: req.method,
           path: new URL(req.url ?? '/', 'http://localhost').pathname,

@@ -1,6 +1,7 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import { type Database, rowsOf } from '../db/database.js';
 import { authors, items, sources } from '../db/schema/index.js';
+import { AppError, isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { addLogContext, runWithLogContext } from '../observability/log-context.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -68,9 +69,11 @@ export interface IngestPipeline {
   /**
    * The durable receipt. With in-process triage the item is stored, triaged and made (part of) a
    * ticket in one transaction; else it is stored, then queued for triage off the caller's path.
-   * `source` is the item's source when the caller has just read it.
+   * `source` is the item's source when the caller has just read it. With `confirmSource` the caller
+   * took `source` from a cache and decided on it (its secret, its settings): before anything is
+   * stored, receive confirms the row unchanged (`sourceIsCurrent`) and else throws `sourceChanged()`.
    */
-  receive(inbound: InboundItem, context?: { source?: Source }): Promise<StoredItem>;
+  receive(inbound: InboundItem, context?: { source?: Source; confirmSource?: boolean }): Promise<StoredItem>;
   /** Queues a stored item for triage and processing; repeats are ignored. */
   enqueue(itemId: number): void;
   /** Queues unprocessed items older than the grace period; returns how many it queued. */
@@ -86,6 +89,34 @@ export interface IngestPipeline {
 
 /** How long a source row read for in-transaction triage is reused (its name and kind never change). */
 const SOURCE_TTL_MS = 30_000;
+
+/** What `receive` throws when a source the caller took from a cache changed since: check it again. */
+export function sourceChanged(): AppError {
+  return new AppError('conflict', 'The source changed since it was read; check the request against it again.', {
+    details: { field: 'source' },
+  });
+}
+
+/** Whether `receive` threw because the caller's cached source changed. */
+export function isSourceChanged(err: unknown): boolean {
+  return isAppError(err, 'conflict') && err.details.field === 'source';
+}
+
+/**
+ * True while the source row is as the caller read it: same secret, still enabled, not updated
+ * since (every change Earshot makes sets `updated_at`; compared at the millisecond a Date keeps).
+ */
+function sourceUnchanged(source: Source): SQL {
+  return sql`exists (select 1 from sources where id = ${source.id} and enabled
+    and secret is not distinct from ${source.secret}
+    and date_trunc('milliseconds', updated_at) = ${source.updatedAt.toISOString()}::timestamptz)`;
+}
+
+/** One read: whether a source taken from a cache is still as it was read. */
+export async function sourceIsCurrent(db: Database, source: Source): Promise<boolean> {
+  const [row] = rowsOf<{ current: boolean }>(await db.execute(sql`select ${sourceUnchanged(source)} as current`));
+  return row?.current === true;
+}
 
 /**
  * The ingest pipeline. With in-process triage, `ingestItem` is the receipt: one transaction stores,
@@ -185,19 +216,28 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
    * transaction, so a triage that reads its settings from the database never waits for a connection
    * its own transaction holds. Answers null for a repeat, and when this failed for a reason other
    * than the item itself (triage threw, the database refused): the caller then takes the two-phase
-   * path, and the queue and the sweep retry the item.
+   * path, and the queue and the sweep retry the item. With `confirm`, the same read confirms the
+   * given source unchanged (no round trip of its own); `confirmed` tells the caller it did.
    */
-  async function receiveInline(inbound: InboundItem, given: Source | undefined): Promise<StoredItem | null> {
+  async function receiveInline(
+    inbound: InboundItem,
+    given: Source | undefined,
+    confirm: boolean,
+  ): Promise<{ stored: StoredItem | null; confirmed: boolean }> {
     const text = validateInbound(inbound, { maxTextLength: options.maxTextLength });
     inlineActive += 1;
     inlineInFlight += 1;
     let done: { result: Awaited<ReturnType<typeof ingestItem>>; source: Source } | null = null;
+    let confirmed = false;
+    let changed = false;
     try {
       const [known, source] = await Promise.all([
-        readAuthorBeforeIngest(db, inbound),
+        readAuthorBeforeIngest(db, inbound, confirm && given ? given : null),
         given ? Promise.resolve(given) : sourceById(inbound.sourceId),
       ]);
-      if (!known.stored && source) {
+      confirmed = confirm && known.sourceCurrent;
+      changed = confirm && !known.sourceCurrent;
+      if (!changed && !known.stored && source) {
         const started = performance.now();
         const assessment = await options.assess!(
           { text, tags: [...new Set(inbound.tags ?? [])], language: inbound.language ?? null },
@@ -227,7 +267,8 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
     if (!done) {
       inlineActive -= 1;
       settleIdle();
-      return null;
+      if (changed) throw sourceChanged();
+      return { stored: null, confirmed };
     }
     // Committed: from here on the item is answered as processed, whatever a listener does.
     const { result, source } = done;
@@ -243,7 +284,7 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
       inlineActive -= 1;
       settleIdle();
     });
-    return { item: result.item, author: result.author, duplicate: result.duplicate };
+    return { stored: { item: result.item, author: result.author, duplicate: result.duplicate }, confirmed };
   }
 
   async function handleItem(itemId: number): Promise<void> {
@@ -279,6 +320,7 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
 
   const pipeline: IngestPipeline = {
     async receive(inbound, context = {}) {
+      let confirm = context.confirmSource === true && context.source !== undefined;
       // Not after stop(): the item is stored and left to the next start's sweep, as queued ones are.
       // Not beyond inlineConcurrency, nor while the queue works: then the receipt alone is cheap
       // (a burst's receipts keep up), and the queue catches up.
@@ -290,9 +332,12 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
         pending.length === 0 &&
         options.inline?.()
       ) {
-        const done = await receiveInline(inbound, context.source);
-        if (done) return done;
+        const inline = await receiveInline(inbound, context.source, confirm);
+        if (inline.stored) return inline.stored;
+        confirm = confirm && !inline.confirmed;
       }
+      // Nothing stored yet: a cached source not confirmed on the way gets its own read.
+      if (confirm && context.source && !(await sourceIsCurrent(db, context.source))) throw sourceChanged();
       const stored = await storeItem(db, inbound, { maxTextLength: options.maxTextLength });
       if (options.metrics)
         countIngested(context.source?.name ?? (await sourceName(inbound.sourceId)), stored.duplicate);
@@ -363,13 +408,16 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
 /**
  * One statement before an item is ingested in one transaction: whether (source, external id) is
  * stored already, and the author as the receipt will store them (the source's facts over the stored
- * ones, Earshot's VIP flag kept) with their ticket count.
+ * ones, Earshot's VIP flag kept) with their ticket count; with `confirm`, whether that source row is
+ * unchanged since the caller read it.
  */
 async function readAuthorBeforeIngest(
   db: Database,
   inbound: InboundItem,
-): Promise<{ stored: boolean; author: AuthorFacts; history: AuthorHistory }> {
+  confirm: Source | null,
+): Promise<{ stored: boolean; author: AuthorFacts; history: AuthorHistory; sourceCurrent: boolean }> {
   const [row] = rowsOf<{
+    source_current: boolean;
     stored: boolean;
     id: number | null;
     handle: string | null;
@@ -379,7 +427,8 @@ async function readAuthorBeforeIngest(
     previous_contacts: number | null;
   }>(
     await db.execute(sql`
-      select exists (select 1 from items where source_id = ${inbound.sourceId} and external_id = ${inbound.externalId}) as stored,
+      select ${confirm ? sourceUnchanged(confirm) : sql`true`} as source_current,
+             exists (select 1 from items where source_id = ${inbound.sourceId} and external_id = ${inbound.externalId}) as stored,
              a.id, a.handle, a.follower_count, a.verified, a.vip,
              (select count(*)::int from tickets t where t.author_id = a.id) as previous_contacts
       from (select 1) as one
@@ -387,6 +436,7 @@ async function readAuthorBeforeIngest(
   );
   const given = inbound.author;
   return {
+    sourceCurrent: row?.source_current === true,
     stored: row?.stored === true,
     author: {
       id: row?.id ?? null,

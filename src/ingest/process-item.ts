@@ -1,6 +1,7 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { linkTicketToIncidents } from '../crisis/respond.js';
 import { type Database, rowsOf } from '../db/database.js';
+import { insertInto, rowOf } from '../db/rows.js';
 import { items, ticketEvents, tickets } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
 import { autoAckTemplateFor, queueAutoAck } from '../replies/auto-ack.js';
@@ -304,31 +305,34 @@ async function openTicket(
   markProcessed: MarkProcessed,
 ): Promise<Done<'opened'>> {
   const { triage } = assessment;
-  const [ticket] = await tx
-    .insert(tickets)
-    .values({
-      sourceId: item.sourceId,
-      authorId: item.authorId,
-      conversationId: item.conversationId ?? item.externalId,
-      priority: assessment.priority,
-      priorityReasons: assessment.priorityReasons,
-      category: triage.category,
-      sentiment: triage.sentiment,
-      sentimentScore: triage.sentimentScore,
-      language: triage.language,
-      topics: triage.topics,
-      tags: [...new Set([...assessment.tags, ...item.tags])],
-      triage: triageDetails(assessment),
-      spam: triage.spam ? 1 : 0,
-      channel: assessment.channel,
-      lastCustomerMessageAt: item.createdAt,
-      // The clock starts when Earshot learns of the item, so a backfilled post is not born breached.
-      ...computeDueTimes(assessment.priority, now, slaPolicies),
-      createdAt: now,
-      updatedAt: now,
-    })
-    .returning();
-  if (!ticket) throw new Error('insert into tickets returned no row');
+  // Raw SQL with drizzle's column encoding (insertInto): the builder costs far more CPU per item.
+  const [row] = rowsOf<Record<string, unknown>>(
+    await tx.execute(
+      sql`${insertInto(tickets, {
+        sourceId: item.sourceId,
+        authorId: item.authorId,
+        conversationId: item.conversationId ?? item.externalId,
+        priority: assessment.priority,
+        priorityReasons: assessment.priorityReasons,
+        category: triage.category,
+        sentiment: triage.sentiment,
+        sentimentScore: triage.sentimentScore,
+        language: triage.language,
+        topics: triage.topics,
+        tags: [...new Set([...assessment.tags, ...item.tags])],
+        triage: triageDetails(assessment),
+        spam: triage.spam ? 1 : 0,
+        channel: assessment.channel,
+        lastCustomerMessageAt: item.createdAt,
+        // The clock starts when Earshot learns of the item, so a backfilled post is not born breached.
+        ...computeDueTimes(assessment.priority, now, slaPolicies),
+        createdAt: now,
+        updatedAt: now,
+      })} returning *`,
+    ),
+  );
+  if (!row) throw new Error('insert into tickets returned no row');
+  const ticket = rowOf(tickets, row);
   const [, processed] = await Promise.all([
     recordEvent(tx, ticket, {
       actor: INGEST_ACTOR,

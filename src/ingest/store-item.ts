@@ -1,5 +1,6 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
-import type { Database } from '../db/database.js';
+import { type Database, rowsOf } from '../db/database.js';
+import { insertInto, rowOf } from '../db/rows.js';
 import { authors, items } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
 import type { Author, Item } from '../tickets/types.js';
@@ -87,50 +88,68 @@ export async function storeItemInTransaction(tx: Database, inbound: InboundItem,
   const stored = await findStoredItem(tx, inbound.sourceId, inbound.externalId);
   if (stored) return { ...stored, duplicate: true };
   const author = await upsertAuthor(tx, inbound.sourceId, inbound.author);
-  const [inserted] = await insertItem(tx, inbound, text, author.id);
+  const inserted = await insertItem(tx, inbound, text, author.id);
   if (inserted) return { item: inserted, author, duplicate: false };
   return racedDuplicate(tx, inbound);
 }
 
 /**
  * `storeItemInTransaction` for a caller that has just looked (source, external id) up and not found
- * it: the author upsert and the item insert are sent together (the insert finds the author by its
- * key, so on postgres.js they cost one round trip). A delivery racing past that lookup is caught by
- * the insert's conflict guard and answered as a repeat, as there.
+ * it: the author upsert and the item insert are one statement (the insert takes the author's id
+ * from the upsert), so the caller can send it together with statements that find the author by its
+ * key. A delivery racing past that lookup is caught by the insert's conflict guard and answered as a
+ * repeat, as there.
  */
 export async function storeUnseenItemInTransaction(
   tx: Database,
   inbound: InboundItem,
   text: string,
 ): Promise<StoredItem> {
-  const authorId = sql`(select ${authors.id} from ${authors} where ${authors.sourceId} = ${inbound.sourceId} and ${authors.externalId} = ${inbound.author.externalId})`;
-  const [author, [inserted]] = await Promise.all([
-    upsertAuthor(tx, inbound.sourceId, inbound.author),
-    insertItem(tx, inbound, text, authorId),
-  ]);
-  if (inserted) return { item: inserted, author, duplicate: false };
+  // Rows come back as JSON, decoded column by column as drizzle decodes them (rowOf).
+  const [row] = rowsOf<{ author: Record<string, unknown> | null; item: Record<string, unknown> | null }>(
+    await tx.execute(sql`
+      with author as (${upsertAuthorSql(inbound.sourceId, inbound.author)}),
+           item as (${insertItemSql(inbound, text, sql`(select id from author)`)})
+      select (select row_to_json(author) from author) as author, (select row_to_json(item) from item) as item`),
+  );
+  if (!row?.author) throw new Error('upsert into authors returned no row');
+  const author = rowOf(authors, row.author);
+  if (row.item) return { item: rowOf(items, row.item), author, duplicate: false };
   return racedDuplicate(tx, inbound);
 }
 
-function insertItem(tx: Database, inbound: InboundItem, text: string, authorId: number | SQL) {
-  return tx
-    .insert(items)
-    .values({
-      sourceId: inbound.sourceId,
-      externalId: inbound.externalId,
-      authorId,
-      text,
-      url: inbound.url ?? null,
-      conversationId: inbound.conversationId ?? null,
-      parentExternalId: inbound.parentExternalId ?? null,
-      language: inbound.language ?? null,
-      raw: inbound.raw ?? null,
-      tags: [...new Set(inbound.tags ?? [])],
-      archived: inbound.archived ?? false,
-      createdAt: inbound.createdAt,
-    })
-    .onConflictDoNothing({ target: [items.sourceId, items.externalId] })
-    .returning();
+/** The item inserted, or undefined when (source, external id) is stored already. */
+async function insertItem(
+  tx: Database,
+  inbound: InboundItem,
+  text: string,
+  authorId: number,
+): Promise<Item | undefined> {
+  const [row] = rowsOf<Record<string, unknown>>(await tx.execute(insertItemSql(inbound, text, authorId)));
+  return row ? rowOf(items, row) : undefined;
+}
+
+/**
+ * Raw SQL with drizzle's column encoding (insertInto), not the query builder, which costs far more
+ * CPU per item; `returning *` rows are decoded by `rowOf`.
+ */
+function insertItemSql(inbound: InboundItem, text: string, authorId: number | SQL): SQL {
+  return sql`${insertInto(items, {
+    sourceId: inbound.sourceId,
+    externalId: inbound.externalId,
+    authorId,
+    text,
+    url: inbound.url ?? null,
+    conversationId: inbound.conversationId ?? null,
+    parentExternalId: inbound.parentExternalId ?? null,
+    language: inbound.language ?? null,
+    raw: inbound.raw ?? null,
+    tags: [...new Set(inbound.tags ?? [])],
+    archived: inbound.archived ?? false,
+    createdAt: inbound.createdAt,
+  })}
+  on conflict (source_id, external_id) do nothing
+  returning *`;
 }
 
 /** The insert met the unique key: another delivery of the post got in first. */
@@ -156,29 +175,28 @@ async function findStoredItem(
 
 /** Creates the author or refreshes what the source says of them; Earshot's own VIP flag is kept. */
 async function upsertAuthor(tx: Database, sourceId: number, input: InboundItem['author']): Promise<Author> {
-  const [author] = await tx
-    .insert(authors)
-    .values({
-      sourceId,
-      externalId: input.externalId,
-      handle: input.handle ?? null,
-      displayName: input.displayName ?? null,
-      followerCount: input.followerCount ?? 0,
-      verified: input.verified ?? false,
-      language: input.language ?? null,
-    })
-    .onConflictDoUpdate({
-      target: [authors.sourceId, authors.externalId],
-      set: {
-        handle: sql`coalesce(excluded.handle, ${authors.handle})`,
-        displayName: sql`coalesce(excluded.display_name, ${authors.displayName})`,
-        followerCount: input.followerCount == null ? sql`${authors.followerCount}` : sql`excluded.follower_count`,
-        verified: input.verified == null ? sql`${authors.verified}` : sql`excluded.verified`,
-        language: sql`coalesce(excluded.language, ${authors.language})`,
-        updatedAt: sql`now()`,
-      },
-    })
-    .returning();
-  if (!author) throw new Error('upsert into authors returned no row');
-  return author;
+  const [row] = rowsOf<Record<string, unknown>>(await tx.execute(upsertAuthorSql(sourceId, input)));
+  if (!row) throw new Error('upsert into authors returned no row');
+  return rowOf(authors, row);
+}
+
+/** The author upsert as raw SQL with drizzle's column encoding (see `insertItemSql`). */
+function upsertAuthorSql(sourceId: number, input: InboundItem['author']): SQL {
+  return sql`${insertInto(authors, {
+    sourceId,
+    externalId: input.externalId,
+    handle: input.handle ?? null,
+    displayName: input.displayName ?? null,
+    followerCount: input.followerCount ?? 0,
+    verified: input.verified ?? false,
+    language: input.language ?? null,
+  })}
+  on conflict (source_id, external_id) do update set
+    handle = coalesce(excluded.handle, authors.handle),
+    display_name = coalesce(excluded.display_name, authors.display_name),
+    follower_count = ${input.followerCount == null ? sql`authors.follower_count` : sql`excluded.follower_count`},
+    verified = ${input.verified == null ? sql`authors.verified` : sql`excluded.verified`},
+    language = coalesce(excluded.language, authors.language),
+    updated_at = now()
+  returning *`;
 }

@@ -7,7 +7,8 @@ import { BodyTooLargeError, type Route, readBody, sendJson } from '../http/route
 import type { Logger } from '../logger.js';
 import { replyUrlProblem, replyUrlRulesFor } from '../sources/reply-url.js';
 import { getSourceByName } from '../sources/sources.js';
-import type { IngestPipeline } from './pipeline.js';
+import type { Source } from '../tickets/types.js';
+import { type IngestPipeline, isSourceChanged } from './pipeline.js';
 import type { InboundItem } from './store-item.js';
 
 /**
@@ -78,31 +79,81 @@ export interface WebhookRouteOptions {
 }
 
 /**
+ * How long a webhook source read by name is reused. Reading it cost every request a round trip of
+ * its own; a cached row is only ever trusted after `receive` confirmed it unchanged in the read it
+ * makes anyway (`confirmSource`), so a rotated secret or a disabled source takes effect at once, on
+ * every replica, and this only bounds how long an unused entry lingers.
+ */
+const SOURCE_CACHE_TTL_MS = 30_000;
+
+/** A webhook source that can take deliveries, with its verifier (decoding the secret once). */
+interface WebhookSource {
+  source: Source;
+  verifier: Webhook;
+}
+
+/** Webhook sources by lower-cased name: `get` may answer a cached row, `reload` always reads. */
+function createSourceCache(db: Database) {
+  const entries = new Map<string, WebhookSource & { readAt: number }>();
+  const reload = async (name: string): Promise<WebhookSource | null> => {
+    const key = name.toLowerCase();
+    const source = await getSourceByName(db, name);
+    // Only sources that take deliveries are kept, so unknown names never grow the map.
+    if (source?.kind !== 'webhook' || !source.enabled || !source.secret) {
+      entries.delete(key);
+      return null;
+    }
+    const entry = { source, verifier: new Webhook(source.secret), readAt: Date.now() };
+    entries.set(key, entry);
+    return entry;
+  };
+  return {
+    async get(name: string): Promise<{ entry: WebhookSource | null; cached: boolean }> {
+      const entry = entries.get(name.toLowerCase());
+      if (entry && Date.now() - entry.readAt < SOURCE_CACHE_TTL_MS) return { entry, cached: true };
+      return { entry: await reload(name), cached: false };
+    },
+    reload,
+  };
+}
+
+/**
  * `POST /ingest/:source`: the signed webhook every non-X channel posts to. The order of checks is
  * the order of trust: unknown source (404), size (413), Standard Webhooks signature and timestamp
  * (401), body (400); only then is anything stored. A resend of a stored id answers 200 instead of
  * 202 with the same body, `{ status, id, itemId }`: with triage over the network the ticket is made
  * off the request path, so its id is not part of the answer (it would be missing at 202 and present
  * at a later 200); with the embedded classifier it is made before the answer, which stays the same.
+ * The source row is kept by name (see `SOURCE_CACHE_TTL_MS`); a request it would refuse, or that
+ * `receive` finds it outdated for, is checked again against the row as it is now.
  */
 export function webhookRoutes(options: WebhookRouteOptions): Route[] {
   const log = options.logger.child({ component: 'webhook' });
+  const sources = createSourceCache(options.db);
   return [
     {
       method: 'POST',
       path: '/ingest/:source',
       handler: async (req, res, params) => {
         const name = params.source ?? '';
-        const source = await getSourceByName(options.db, name);
-        if (source?.kind !== 'webhook' || !source.enabled || !source.secret) {
+        const unknown = {
+          status: 404,
+          body: { error: 'unknown_source', message: `No webhook source named "${name}".` },
+        };
+        const found = await sources.get(name);
+        if (!found.entry) {
           req.resume();
-          return sendJson(res, 404, { error: 'unknown_source', message: `No webhook source named "${name}".` });
+          return sendJson(res, unknown.status, unknown.body);
         }
         let body: Buffer;
         try {
           body = await readBody(req, options.maxBytes);
         } catch (err) {
           if (err instanceof BodyTooLargeError) {
+            // As every refusal on a kept row, decided against the current one (404 first if it is gone).
+            if (found.cached && !(await sources.reload(name))) {
+              return sendJson(res, unknown.status, unknown.body, { connection: 'close' });
+            }
             return sendJson(
               res,
               413,
@@ -112,56 +163,81 @@ export function webhookRoutes(options: WebhookRouteOptions): Route[] {
           }
           throw err;
         }
-        try {
-          new Webhook(source.secret).verify(body, signatureHeaders(req), { jsonParse: false });
-        } catch (err) {
-          if (!(err instanceof WebhookVerificationError)) throw err;
-          log.warn({ source: source.name, reason: err.message }, 'webhook signature refused');
-          return sendJson(res, 401, { error: 'bad_signature', message: err.message });
+        const delivery = { headers: signatureHeaders(req), body };
+        let answer = await admit(options.pipeline, delivery, found.entry, found.cached);
+        // A kept row is trusted only to accept: a refusal is decided again against the row as it is
+        // now (a rotated secret, a new reply URL, a disabled source), so it answers what it did before.
+        if (found.cached && (answer === 'source_changed' || answer.status >= 400)) {
+          const fresh = await sources.reload(name);
+          answer = fresh ? await admit(options.pipeline, delivery, fresh, false) : unknown;
         }
-        let json: unknown;
-        try {
-          json = JSON.parse(body.toString('utf8'));
-        } catch {
-          return sendJson(res, 400, {
-            error: 'invalid_input',
-            message: 'The body is not valid JSON.',
-            fields: [{ path: '', message: 'invalid JSON' }],
-          });
-        }
-        const parsed = webhookItemSchema.safeParse(json);
-        if (!parsed.success) {
-          return sendJson(res, 400, {
-            error: 'invalid_input',
-            message: 'The body does not match the documented shape.',
-            fields: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-          });
-        }
-        const replyUrl = parsed.data.reply_url;
-        const replyProblem = replyUrl ? replyUrlProblem(replyUrl, replyUrlRulesFor(source, true)) : null;
-        if (replyProblem) {
-          return sendJson(res, 400, {
-            error: 'invalid_input',
-            message: 'The body does not match the documented shape.',
-            fields: [{ path: 'reply_url', message: `reply_url ${replyProblem}` }],
-          });
-        }
-        try {
-          const stored = await options.pipeline.receive(toInboundItem(source.id, parsed.data, new Date()), { source });
-          const result = { status: 'accepted', id: stored.item.externalId, itemId: stored.item.id };
-          return sendJson(res, stored.duplicate ? 200 : 202, result);
-        } catch (err) {
-          if (isAppError(err, 'payload_too_large')) {
-            return sendJson(res, 413, { error: err.code, message: err.message, fields: [err.details] });
-          }
-          if (isAppError(err, 'invalid_input')) {
-            return sendJson(res, 400, { error: err.code, message: err.message, fields: [err.details] });
-          }
-          throw err;
-        }
+        if (answer === 'source_changed') throw new Error('a source read just now was found changed');
+        if (answer.status === 401) log.warn({ source: name, reason: answer.body.message }, 'webhook signature refused');
+        sendJson(res, answer.status, answer.body);
       },
     },
   ];
+}
+
+/** What the route answers: a status and its JSON body. */
+interface Answer {
+  status: number;
+  body: { message?: string } & Record<string, unknown>;
+}
+
+/**
+ * Checks a delivery against its source and, when it passes, receives it. With `cached`, `receive`
+ * first confirms the source row unchanged; 'source_changed' when it was not (nothing is stored).
+ */
+async function admit(
+  pipeline: IngestPipeline,
+  delivery: { headers: Record<string, string>; body: Buffer },
+  { source, verifier }: WebhookSource,
+  cached: boolean,
+): Promise<Answer | 'source_changed'> {
+  try {
+    verifier.verify(delivery.body, delivery.headers, { jsonParse: false });
+  } catch (err) {
+    if (!(err instanceof WebhookVerificationError)) throw err;
+    return { status: 401, body: { error: 'bad_signature', message: err.message } };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(delivery.body.toString('utf8'));
+  } catch {
+    return invalid('The body is not valid JSON.', [{ path: '', message: 'invalid JSON' }]);
+  }
+  const parsed = webhookItemSchema.safeParse(json);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+    return invalid('The body does not match the documented shape.', fields);
+  }
+  const replyUrl = parsed.data.reply_url;
+  const replyProblem = replyUrl ? replyUrlProblem(replyUrl, replyUrlRulesFor(source, true)) : null;
+  if (replyProblem) {
+    return invalid('The body does not match the documented shape.', [
+      { path: 'reply_url', message: `reply_url ${replyProblem}` },
+    ]);
+  }
+  try {
+    const inbound = toInboundItem(source.id, parsed.data, new Date());
+    const stored = await pipeline.receive(inbound, { source, confirmSource: cached });
+    const result = { status: 'accepted', id: stored.item.externalId, itemId: stored.item.id };
+    return { status: stored.duplicate ? 200 : 202, body: result };
+  } catch (err) {
+    if (cached && isSourceChanged(err)) return 'source_changed';
+    if (isAppError(err, 'payload_too_large')) {
+      return { status: 413, body: { error: err.code, message: err.message, fields: [err.details] } };
+    }
+    if (isAppError(err, 'invalid_input')) {
+      return { status: 400, body: { error: err.code, message: err.message, fields: [err.details] } };
+    }
+    throw err;
+  }
+}
+
+function invalid(message: string, fields: { path: string; message: string }[]): Answer {
+  return { status: 400, body: { error: 'invalid_input', message, fields } };
 }
 
 function signatureHeaders(req: IncomingMessage): Record<string, string> {

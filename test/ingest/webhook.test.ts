@@ -1,12 +1,13 @@
 import { eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { authors, items, outbox, tickets } from '../../src/db/schema/index.js';
+import type { Database } from '../../src/db/database.js';
+import { authors, items, outbox, sources, tickets } from '../../src/db/schema/index.js';
 import { type HttpServer, startHttpServer } from '../../src/http/server.js';
-import { createIngestPipeline, type IngestPipeline } from '../../src/ingest/pipeline.js';
+import { createIngestPipeline, type IngestPipeline, sourceIsCurrent } from '../../src/ingest/pipeline.js';
 import { webhookRoutes } from '../../src/ingest/webhook.js';
 import { createLogger } from '../../src/logger.js';
-import { createSource } from '../../src/sources/sources.js';
+import { createSource, rotateWebhookSecret } from '../../src/sources/sources.js';
 import type { Source } from '../../src/tickets/types.js';
 import { describeEachDatabase } from '../helpers/database.js';
 import { assessmentFixture, userActor } from '../helpers/fixtures.js';
@@ -35,6 +36,42 @@ function signed(secret: string, payload: string, options: { id?: string; at?: Da
     'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
     'webhook-signature': new Webhook(secret).sign(id, at, payload),
   };
+}
+
+/**
+ * The route keeps sources it read; a change made after that (here: a rotated secret, then the
+ * source disabled behind Earshot's back, as another replica or an operator would) takes effect on
+ * the next delivery, and the refused deliveries store nothing.
+ */
+async function expectSourceChangesSeenAtOnce(db: Database, url: string, name: string) {
+  const source = await createSource(db, userActor('UADMIN', 'admin'), { name, kind: 'webhook' });
+  const post = (secret: string, id: string, overrides: Record<string, unknown> = {}) => {
+    const payload = JSON.stringify(body({ id, ...overrides }));
+    return fetch(`${url}/ingest/${name}`, { method: 'POST', body: payload, headers: signed(secret, payload) });
+  };
+  const enable = (enabled: boolean) => db.update(sources).set({ enabled }).where(eq(sources.id, source.id));
+  const stored = async () => (await db.select().from(items).where(eq(items.sourceId, source.id))).length;
+  expect((await post(source.secret!, `${name}-1`)).status).toBe(202);
+  // The confirmation a kept row gets holds while nothing changed (else every delivery would re-read it).
+  expect(await sourceIsCurrent(db, source)).toBe(true);
+  const rotated = await rotateWebhookSecret(db, userActor('UADMIN', 'admin'), name);
+  expect(await sourceIsCurrent(db, source)).toBe(false);
+  expect(await sourceIsCurrent(db, rotated)).toBe(true);
+  expect((await post(source.secret!, `${name}-old-secret`)).status).toBe(401);
+  expect(await stored()).toBe(1);
+  expect((await post(rotated.secret!, `${name}-2`)).status).toBe(202);
+  await enable(false);
+  expect((await post(rotated.secret!, `${name}-disabled`)).status).toBe(404);
+  // Refusals answer as before too: a gone source is a 404 ahead of a bad body or an oversize one.
+  await enable(true);
+  expect((await post(rotated.secret!, `${name}-3`)).status).toBe(202);
+  await enable(false);
+  expect((await post(rotated.secret!, `${name}-bad`, { text: '' })).status).toBe(404);
+  await enable(true);
+  expect((await post(rotated.secret!, `${name}-4`)).status).toBe(202);
+  await enable(false);
+  expect((await post(rotated.secret!, `${name}-big`, { text: 'z'.repeat(5_000) })).status).toBe(404);
+  expect(await stored()).toBe(4);
 }
 
 describeEachDatabase('signed webhook ingestion', (handle) => {
@@ -187,6 +224,11 @@ describeEachDatabase('signed webhook ingestion', (handle) => {
     expect(await counts()).toEqual(before);
   });
 
+  it('sees a rotated secret and a disabled source at once, storing nothing they refuse', async () => {
+    await expectSourceChangesSeenAtOnce(handle().db, http.url, 'rotating-feedback');
+    await pipeline.idle();
+  });
+
   it('answers 404 for an unknown source and stores nothing', async () => {
     const before = await counts();
     const payload = JSON.stringify(body({ id: 'nowhere-1' }));
@@ -247,6 +289,11 @@ describeEachDatabase('signed webhook ingestion with in-process triage', (handle)
     // A resend is answered 200 with the same body.
     const again = await post(payload);
     expect(again.status).toBe(200);
+  });
+
+  it('sees a rotated secret and a disabled source at once, storing nothing they refuse', async () => {
+    await expectSourceChangesSeenAtOnce(handle().db, http.url, 'rotating-inline');
+    await pipeline.idle();
   });
 
   it('still refuses text over the limit with 413, storing nothing', async () => {

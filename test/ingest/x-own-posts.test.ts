@@ -1,12 +1,12 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { items, replies, tickets } from '../../src/db/schema/index.js';
+import { items, replies, sources, tickets } from '../../src/db/schema/index.js';
 import type { IngestPipeline } from '../../src/ingest/pipeline.js';
 import { addStreamRule } from '../../src/ingest/x/rules.js';
 import { fixedXUserAuth } from '../../src/ingest/x/user-auth.js';
 import { createXIngest, type XIngest, type XIngestOptions } from '../../src/ingest/x/x-ingest.js';
 import { createReplyWorker } from '../../src/replies/deliver.js';
-import { advanceCursor, createSource } from '../../src/sources/sources.js';
+import { createSource } from '../../src/sources/sources.js';
 import { recordReply } from '../../src/tickets/actions.js';
 import type { Source } from '../../src/tickets/types.js';
 import { type FakeUser, FakeXServer } from '../fakes/x-server.js';
@@ -93,7 +93,8 @@ describeEachDatabase('X posts: our own replies and rule tags', (handle) => {
 
     // Without any account id (users/me unreachable), the ids our replies got still keep them out.
     for (const ingest of running.splice(0)) await ingest.stop();
-    await advanceCursor(db, source.id, customer.id);
+    // Back to just after the customer's post, so the poll reads our reply again (the cursor only moves forward).
+    await db.update(sources).set({ cursor: customer.id }).where(eq(sources.id, source.id));
     const blind = createXIngest({
       db,
       logger: silentLogger,
@@ -106,6 +107,13 @@ describeEachDatabase('X posts: our own replies and rule tags', (handle) => {
     });
     await blind.pollOnce();
     expect(await storedIds()).not.toContain(ours.id);
+    // That reply named our account: a post of ours whose id Earshot never saved stays out too.
+    const unsaved = x.publish({
+      text: `${kw}: status page updated`,
+      author: { id: ours.author_id, username: 'acme', name: 'Acme Support' },
+    });
+    await blind.pollOnce();
+    expect(await storedIds()).not.toContain(unsaved.id);
     const [sent] = await db.select().from(replies).where(eq(replies.id, reply.id));
     expect(sent?.externalIds).toEqual([ours.id]);
   });

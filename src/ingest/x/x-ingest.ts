@@ -207,7 +207,14 @@ export function createXIngest(options: XIngestOptions): XIngest {
     const found = await db.execute(
       sql`select 1 from replies where external_ids @> ${JSON.stringify([post.id])}::jsonb limit 1`,
     );
-    return rowsOf(found).length > 0;
+    if (rowsOf(found).length === 0) return false;
+    // One of our replies names our account: from now on its posts are told apart by author, which
+    // also covers a reply streamed back before its id was saved.
+    if (!accountId && post.author_id) {
+      accountId = post.author_id;
+      log.info({ accountId }, 'our X account learnt from one of our replies; its posts are not ingested');
+    }
+    return true;
   }
 
   async function receivePost(post: XPost, includes: XIncludes | undefined, tags: Iterable<string>): Promise<boolean> {

@@ -1,6 +1,9 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import type { Database } from '../../src/db/database.js';
 import { createSource } from '../../src/sources/sources.js';
+import { REPO_ROOT } from './app-process.js';
 import { sampleText } from './texts.js';
 
 /**
@@ -29,9 +32,15 @@ export function webhookItem(run: string, index: number, random: () => number) {
 
 export type WebhookItem = ReturnType<typeof webhookItem>;
 
-/** Posts items to `POST /ingest/:source` signed as the Standard Webhooks spec says, as a sender's integration would. */
+/**
+ * Posts items to `POST /ingest/:source` signed as the Standard Webhooks spec says, as a sender's
+ * integration would, over kept-alive HTTP/1.1 connections. node:http rather than fetch: the senders'
+ * own CPU is not what the bench measures, and on a shared 2-core machine fetch's (about 0.65 ms per
+ * request here, against 0.2–0.3 ms for node:http) came out of what the server under test could use.
+ */
 export class WebhookSender {
   private readonly signer: Webhook;
+  private readonly agent = new Agent({ keepAlive: true });
 
   constructor(
     private readonly baseUrl: string,
@@ -47,17 +56,115 @@ export class WebhookSender {
     const id = `msg_${item.id}`;
     const at = new Date();
     const started = performance.now();
-    const res = await fetch(`${this.baseUrl}/ingest/${this.sourceName}`, {
-      method: 'POST',
-      body: payload,
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': id,
-        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-        'webhook-signature': this.signer.sign(id, at, payload),
-      },
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        `${this.baseUrl}/ingest/${this.sourceName}`,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(payload),
+            'webhook-id': id,
+            'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+            'webhook-signature': this.signer.sign(id, at, payload),
+          },
+        },
+        (res) => {
+          res.once('end', () => resolve(res.statusCode ?? 0));
+          res.once('error', reject);
+          res.resume();
+        },
+      );
+      req.once('error', reject);
+      req.end(payload);
     });
-    await res.arrayBuffer();
-    return { status: res.status, ms: performance.now() - started };
+    return { status, ms: performance.now() - started };
   }
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** One item's answer as its sender saw it. */
+export interface SentItem {
+  status: number;
+  ms: number;
+}
+
+/** What a sender process posts: to one source, items built batch by batch from one seeded random sequence. */
+export interface SenderJob {
+  baseUrl: string;
+  sourceName: string;
+  secret: string;
+  seed: number;
+  /** In order, each drawing on from where the one before stopped, as `webhookItem` calls on one `random` would. */
+  batches: { run: string; count: number }[];
+}
+
+/** The messages between the bench and its sender process (bench/lib/sender-process.ts). */
+type SenderCommand = { type: 'prepare'; job: SenderJob } | { type: 'send'; batch: number; concurrency: number };
+export type SenderRequest = SenderCommand & { id: number };
+export type SenderReply = { id: number; sent?: SentItem[]; error?: string };
+
+/**
+ * Webhook senders in a Node process of their own, as production's senders are other machines:
+ * building and signing bodies, fetch and timing then take nothing from the event loop of the
+ * Earshot under test (on this machine they still take a share of the same cores).
+ */
+export interface SenderProcess {
+  /** Builds the job's items in the sender process, ready to send; replaces the job before. */
+  prepare(job: SenderJob): Promise<void>;
+  /** Posts batch `batch` of the job on `concurrency` lanes; answers every item's status and time, in order. */
+  send(batch: number, concurrency: number): Promise<SentItem[]>;
+  stop(): Promise<void>;
+}
+
+/** Forks the sender process (node with the TypeScript loader, as the bench runs). */
+export async function startSenderProcess(): Promise<SenderProcess> {
+  const child: ChildProcess = fork(new URL('./sender-process.ts', import.meta.url), [], {
+    cwd: REPO_ROOT,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const pending = new Map<number, { resolve: (sent: SentItem[]) => void; reject: (err: Error) => void }>();
+  let nextId = 0;
+  let exited: Error | undefined;
+  child.on('message', (reply: SenderReply) => {
+    const call = pending.get(reply.id);
+    pending.delete(reply.id);
+    if (reply.error !== undefined) call?.reject(new Error(`sender process: ${reply.error}`));
+    else call?.resolve(reply.sent ?? []);
+  });
+  const exit = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = new Error(`the sender process exited (${code ?? signal})`);
+      for (const call of pending.values()) call.reject(exited);
+      pending.clear();
+      resolve();
+    });
+  });
+  const request = (message: SenderCommand) =>
+    new Promise<SentItem[]>((resolve, reject) => {
+      if (exited) return reject(exited);
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      child.send({ ...message, id });
+    });
+  return {
+    prepare: async (job) => {
+      await request({ type: 'prepare', job });
+    },
+    send: (batch, concurrency) => request({ type: 'send', batch, concurrency }),
+    stop: async () => {
+      if (exited) return;
+      // It exits once its channel closes; the kill is for one stuck mid-send.
+      child.disconnect();
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exit;
+      clearTimeout(killer);
+    },
+  };
 }

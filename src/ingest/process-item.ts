@@ -6,7 +6,7 @@ import { items, ticketEvents, tickets } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
 import { autoAckTemplateFor, queueAutoAck } from '../replies/auto-ack.js';
 import { computeDueTimes, type SlaPolicies } from '../sla/policy.js';
-import { loadSlaPolicies } from '../sla/settings.js';
+import { slaPoliciesFrom, slaPoliciesText } from '../sla/settings.js';
 import { chooseTicketForItem, type GroupingCandidate } from '../tickets/grouping.js';
 import { nextStatus } from '../tickets/lifecycle.js';
 import { slaClockPatch } from '../tickets/sla-clock.js';
@@ -159,7 +159,6 @@ interface ProcessingReads {
   facts: LockFacts;
   parentTicketId: number | null;
   candidates: GroupingCandidate[];
-  slaPolicies: SlaPolicies | null;
 }
 
 /**
@@ -167,13 +166,12 @@ interface ProcessingReads {
  * them one after another, so the ticket lookups read what was committed before the locks were granted.
  */
 async function readForProcessing(tx: Database, key: GroupingKey, windowMinutes: number): Promise<ProcessingReads> {
-  const [facts, parentTicketId, candidates, slaPolicies] = await Promise.all([
+  const [facts, parentTicketId, candidates] = await Promise.all([
     lockItem(tx, key),
     key.parentExternalId ? findParentTicketId(tx, key.sourceId, key.parentExternalId) : null,
     findCandidates(tx, key, windowMinutes),
-    key.archived ? null : loadSlaPolicies(tx),
   ]);
-  return { facts, parentTicketId, candidates, slaPolicies };
+  return { facts, parentTicketId, candidates };
 }
 
 /** Groups the item, writes its ticket, event, card row and processed mark, and the follow-ups of a new ticket. */
@@ -182,26 +180,25 @@ async function applyProcessing(
   item: Item,
   assessment: Assessment,
   options: ProcessOptions,
-  { facts, parentTicketId, candidates, slaPolicies }: ProcessingReads,
+  { facts, parentTicketId, candidates }: ProcessingReads,
 ): Promise<ProcessedItem> {
   const now = options.now ?? new Date();
   const chosen = parentTicketId ?? chooseTicketForItem(item, candidates, options.groupingWindowMinutes)?.id;
   const match = chosen ? await lockTicket(tx, chosen) : null;
   const triage = assessment.triage as unknown as Record<string, unknown>;
   // Nothing but these three columns changes, so the item is not read back.
-  const markProcessed = async (ticketId: number): Promise<Item> => {
+  const markProcessed = async (ticketId: number | SQL): Promise<void> => {
     await tx.execute(sql`
       update items set ticket_id = ${ticketId}, processed_at = ${now.toISOString()}::timestamptz,
         triage = ${JSON.stringify(triage)}::jsonb
       where id = ${item.id}`);
-    return { ...item, ticketId, processedAt: now, triage };
   };
 
   const done = item.archived
     ? await archiveItem(tx, match, item, assessment, markProcessed)
     : match
       ? await joinTicket(tx, match, item, assessment, now, markProcessed)
-      : await openTicket(tx, item, assessment, now, slaPolicies!, markProcessed);
+      : await openTicket(tx, item, assessment, now, facts.slaPolicies!, markProcessed);
   const { outcome, ticket } = done;
   // A declared incident takes in the later tickets of its wave as they arrive.
   const linked = outcome === 'archived' || !facts.incidentsOpen ? null : await linkTicketToIncidents(tx, ticket, now);
@@ -210,19 +207,22 @@ async function applyProcessing(
     await queueRoutingNotice(tx, linked ?? ticket, assessment);
     if (facts.source && autoAckTemplateFor(facts.source)) await queueAutoAck(tx, linked ?? ticket, item);
   }
-  return { outcome, ticket: linked ?? ticket, item: done.item };
+  return { outcome, ticket: linked ?? ticket, item: { ...item, ticketId: ticket.id, processedAt: now, triage } };
 }
 
 interface LockFacts {
   /** Whether any incident is open: without one, no ticket can be linked to one. */
   incidentsOpen: boolean;
   source: Pick<Source, 'kind' | 'settings'> | null;
+  /** The SLA policies a new ticket's due times come from; null for imported history, which has none. */
+  slaPolicies: SlaPolicies | null;
 }
 
 /**
  * Takes the item's author and conversation locks and, in the same statement, reads what the
- * incident and auto-ack steps depend on (as of the statement's start, which is all they need:
- * neither decides grouping).
+ * incident and auto-ack steps and a new ticket's SLA due times depend on (as of the statement's
+ * start, which is all they need: none decides grouping). The SLA policies come as their stored
+ * text, parsed only when it changed (`slaPoliciesFrom`): a statement and a zod parse fewer per item.
  */
 async function lockItem(tx: Database, item: GroupingKey): Promise<LockFacts> {
   // An item without a conversation id opens a ticket keyed by its own id (or joins its parent's), so
@@ -234,18 +234,21 @@ async function lockItem(tx: Database, item: GroupingKey): Promise<LockFacts> {
     incidents_open: boolean;
     source_kind: Source['kind'] | null;
     source_settings: Source['settings'] | null;
+    sla_policies: string | null;
   }>(
     await tx.execute(
       sql`select pg_advisory_xact_lock(hashtext(${authorKey})),
                  pg_advisory_xact_lock(hashtext(${conversationKey})),
                  exists (select 1 from incidents where status = 'open') as incidents_open,
                  (select kind from sources where id = ${item.sourceId}) as source_kind,
-                 (select settings from sources where id = ${item.sourceId}) as source_settings`,
+                 (select settings from sources where id = ${item.sourceId}) as source_settings,
+                 ${item.archived ? sql`null` : slaPoliciesText()} as sla_policies`,
     ),
   );
   return {
     incidentsOpen: row?.incidents_open !== false,
     source: row?.source_kind ? { kind: row.source_kind, settings: row.source_settings ?? {} } : null,
+    slaPolicies: item.archived ? null : slaPoliciesFrom(row?.sla_policies ?? null),
   };
 }
 
@@ -287,13 +290,37 @@ async function lockTicket(tx: Database, id: number): Promise<Ticket | null> {
   return ticket ?? null;
 }
 
-/** Marks the item processed into a ticket; sent together with the ticket's last write. */
-type MarkProcessed = (ticketId: number) => Promise<Item>;
+/**
+ * Marks the item processed into a ticket (its id, or SQL that finds it in the same round trip);
+ * sent together with the ticket's last write.
+ */
+type MarkProcessed = (ticketId: number | SQL) => Promise<void>;
 
 interface Done<O extends ProcessOutcome> {
   outcome: O;
   ticket: Ticket;
-  item: Item;
+}
+
+/** A new ticket's columns that come from its first item and its triage (live and archived alike). */
+function ticketFromItem(item: Item, assessment: Assessment) {
+  const { triage } = assessment;
+  return {
+    sourceId: item.sourceId,
+    authorId: item.authorId,
+    conversationId: item.conversationId ?? item.externalId,
+    priority: assessment.priority,
+    priorityReasons: assessment.priorityReasons,
+    category: triage.category,
+    sentiment: triage.sentiment,
+    sentimentScore: triage.sentimentScore,
+    language: triage.language,
+    topics: triage.topics,
+    tags: [...new Set([...assessment.tags, ...item.tags])],
+    triage: triageDetails(assessment),
+    spam: triage.spam ? 1 : 0,
+    channel: assessment.channel,
+    lastCustomerMessageAt: item.createdAt,
+  };
 }
 
 async function openTicket(
@@ -305,49 +332,54 @@ async function openTicket(
   markProcessed: MarkProcessed,
 ): Promise<Done<'opened'>> {
   const { triage } = assessment;
+  // Set rather than left to the columns' defaults, so the event and card row sent with the insert carry them.
+  const opened = { status: 'new', version: 1 } as const;
+  // The ticket is not back yet when its event, card row and the item's mark are sent (the three
+  // statements go in one round trip): they find its id as the sequence's value in this session,
+  // which the insert just before them on the transaction's connection has set.
+  const ticketId = sql`currval(pg_get_serial_sequence('tickets', 'id'))`;
   // Raw SQL with drizzle's column encoding (insertInto): the builder costs far more CPU per item.
-  const [row] = rowsOf<Record<string, unknown>>(
-    await tx.execute(
-      sql`${insertInto(tickets, {
-        sourceId: item.sourceId,
-        authorId: item.authorId,
-        conversationId: item.conversationId ?? item.externalId,
-        priority: assessment.priority,
-        priorityReasons: assessment.priorityReasons,
-        category: triage.category,
-        sentiment: triage.sentiment,
-        sentimentScore: triage.sentimentScore,
-        language: triage.language,
-        topics: triage.topics,
-        tags: [...new Set([...assessment.tags, ...item.tags])],
-        triage: triageDetails(assessment),
-        spam: triage.spam ? 1 : 0,
-        channel: assessment.channel,
-        lastCustomerMessageAt: item.createdAt,
-        // The clock starts when Earshot learns of the item, so a backfilled post is not born breached.
-        ...computeDueTimes(assessment.priority, now, slaPolicies),
-        createdAt: now,
-        updatedAt: now,
-      })} returning *`,
-    ),
-  );
-  if (!row) throw new Error('insert into tickets returned no row');
-  const ticket = rowOf(tickets, row);
-  const [, processed] = await Promise.all([
-    recordEvent(tx, ticket, {
-      actor: INGEST_ACTOR,
-      type: 'created',
-      after: { status: ticket.status, priority: ticket.priority, category: ticket.category, channel: ticket.channel },
-      details: {
-        itemId: item.id,
-        provider: triage.provider,
-        reasons: assessment.priorityReasons,
-        notify: assessment.notify ?? null,
+  const insertTicket = async () =>
+    rowsOf<Record<string, unknown>>(
+      await tx.execute(
+        sql`${insertInto(tickets, {
+          ...ticketFromItem(item, assessment),
+          status: opened.status,
+          // The clock starts when Earshot learns of the item, so a backfilled post is not born breached.
+          ...computeDueTimes(assessment.priority, now, slaPolicies),
+          version: opened.version,
+          createdAt: now,
+          updatedAt: now,
+        })} returning *`,
+      ),
+    );
+  // Called first, so its statement is the first sent.
+  const [[row]] = await Promise.all([
+    insertTicket(),
+    recordEvent(
+      tx,
+      { id: ticketId, channel: assessment.channel, version: opened.version },
+      {
+        actor: INGEST_ACTOR,
+        type: 'created',
+        after: {
+          status: opened.status,
+          priority: assessment.priority,
+          category: triage.category,
+          channel: assessment.channel,
+        },
+        details: {
+          itemId: item.id,
+          provider: triage.provider,
+          reasons: assessment.priorityReasons,
+          notify: assessment.notify ?? null,
+        },
       },
-    }),
-    markProcessed(ticket.id),
+    ),
+    markProcessed(ticketId),
   ]);
-  return { outcome: 'opened', ticket, item: processed };
+  if (!row) throw new Error('insert into tickets returned no row');
+  return { outcome: 'opened', ticket: rowOf(tickets, row) };
 }
 
 async function joinTicket(
@@ -378,7 +410,7 @@ async function joinTicket(
     })
     .where(eq(tickets.id, ticket.id))
     .returning();
-  const [[updated], processed] = await Promise.all([update, markProcessed(ticket.id)]);
+  const [[updated]] = await Promise.all([update, markProcessed(ticket.id)]);
   if (!updated) throw new Error(`ticket ${ticket.id} vanished while locked`);
   await recordEvent(tx, updated, {
     actor: INGEST_ACTOR,
@@ -387,7 +419,7 @@ async function joinTicket(
     after: { status: updated.status, priority: updated.priority },
     details: { itemId: item.id, reason: reopened ? 'the customer wrote again' : undefined },
   });
-  return { outcome: reopened ? 'reopened' : 'joined', ticket: updated, item: processed };
+  return { outcome: reopened ? 'reopened' : 'joined', ticket: updated };
 }
 
 /**
@@ -419,22 +451,8 @@ async function archiveItem(
     [ticket] = await tx
       .insert(tickets)
       .values({
-        sourceId: item.sourceId,
-        authorId: item.authorId,
-        conversationId: item.conversationId ?? item.externalId,
+        ...ticketFromItem(item, assessment),
         status: 'closed',
-        priority: assessment.priority,
-        priorityReasons: assessment.priorityReasons,
-        category: triage.category,
-        sentiment: triage.sentiment,
-        sentimentScore: triage.sentimentScore,
-        language: triage.language,
-        topics: triage.topics,
-        tags: [...new Set([...assessment.tags, ...item.tags])],
-        triage: triageDetails(assessment),
-        spam: triage.spam ? 1 : 0,
-        channel: assessment.channel,
-        lastCustomerMessageAt: item.createdAt,
         resolvedAt: item.createdAt,
         closedAt: item.createdAt,
         createdAt: item.createdAt,
@@ -443,7 +461,7 @@ async function archiveItem(
       .returning();
   }
   if (!ticket) throw new Error('archiving an item returned no ticket');
-  const [, processed] = await Promise.all([
+  await Promise.all([
     tx.insert(ticketEvents).values({
       ticketId: ticket.id,
       actor: actorId(INGEST_ACTOR),
@@ -453,7 +471,7 @@ async function archiveItem(
     }),
     markProcessed(ticket.id),
   ]);
-  return { outcome: 'archived', ticket, item: processed };
+  return { outcome: 'archived', ticket };
 }
 
 function rank(priority: Priority): number {

@@ -1,6 +1,6 @@
-import { eq } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Database } from '../db/database.js';
+import { type Database, rowsOf } from '../db/database.js';
 import { settings } from '../db/schema/index.js';
 import { PRIORITIES, type Priority } from '../tickets/types.js';
 import { isValidTimeZone } from './business-hours.js';
@@ -28,8 +28,30 @@ const storedSchema = z.object({ P1: targetSchema, P2: targetSchema, P3: targetSc
 
 /** The policies in force: the stored ones over the defaults. A malformed row falls back to the defaults. */
 export async function loadSlaPolicies(db: Database): Promise<SlaPolicies> {
-  const [row] = await db.select().from(settings).where(eq(settings.key, SLA_SETTINGS_KEY));
-  const parsed = storedSchema.safeParse(row?.value ?? {});
+  const [row] = rowsOf<{ value: string | null }>(await db.execute(sql`select ${slaPoliciesText()} as value`));
+  return slaPoliciesFrom(row?.value ?? null);
+}
+
+/** The stored policies as JSON text (null without a row), for a statement to read alongside its own columns. */
+export function slaPoliciesText(): SQL {
+  return sql`(select value::text from settings where key = ${SLA_SETTINGS_KEY})`;
+}
+
+let lastParsed: { text: string | null; policies: SlaPolicies } | undefined;
+
+/**
+ * The policies in force for the stored text `slaPoliciesText` read. Every caller reads the text from
+ * the database, so a change saved on any replica applies to the next read; only the JSON and schema
+ * parse is kept, for the last text seen (ingestion reads the same text for every item). The result is
+ * shared between callers, so it is read-only (as `SlaPolicies` says).
+ */
+export function slaPoliciesFrom(text: string | null): SlaPolicies {
+  if (!lastParsed || lastParsed.text !== text) lastParsed = { text, policies: parseSlaPolicies(text) };
+  return lastParsed.policies;
+}
+
+function parseSlaPolicies(text: string | null): SlaPolicies {
+  const parsed = storedSchema.safeParse(text === null ? {} : JSON.parse(text));
   const stored = parsed.success ? parsed.data : {};
   return Object.fromEntries(PRIORITIES.map((p) => [p, { ...DEFAULT_SLA_TARGETS[p], ...stored[p] }])) as Record<
     Priority,

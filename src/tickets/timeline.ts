@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { type Database, rowsOf } from '../db/database.js';
 import { outbox } from '../db/schema/index.js';
 import type { Actor, Ticket, TicketEvent } from './types.js';
@@ -16,12 +16,18 @@ export interface EventInput {
 }
 
 /**
+ * The ticket an event is recorded on: its id may be SQL that finds it, so the event can be sent in
+ * the same round trip as the statement that inserts the ticket (ingestion's new tickets).
+ */
+export type EventTicket = Pick<Ticket, 'channel' | 'version'> & { id: number | SQL };
+
+/**
  * Appends an event to a ticket's timeline and, in the same transaction, queues what Slack must
  * show: a refresh of the card (one pending refresh per ticket, whatever the number of changes) and
  * a line in the card's thread. Call it with the transaction that changed the ticket. One statement
  * does all three writes: ingestion runs this for every item, and round trips are its cost.
  */
-export async function recordEvent(tx: Database, ticket: Ticket, input: EventInput): Promise<TicketEvent> {
+export async function recordEvent(tx: Database, ticket: EventTicket, input: EventInput): Promise<TicketEvent> {
   const threadLine = !SILENT_EVENTS.has(input.type);
   const result = await tx.execute(sql`
     with event as (
@@ -32,7 +38,8 @@ export async function recordEvent(tx: Database, ticket: Ticket, input: EventInpu
     ),
     card as (
       insert into outbox (kind, channel, ticket_id, dedupe_key, payload)
-      values ('card', ${ticket.channel}, ${ticket.id}, ${`card:${ticket.id}`}, ${JSON.stringify({ version: ticket.version })}::jsonb)
+      values ('card', ${ticket.channel}, ${ticket.id}, 'card:' || (${ticket.id})::text,
+              ${JSON.stringify({ version: ticket.version })}::jsonb)
       on conflict (dedupe_key) where status = 'pending' and dedupe_key is not null
       do update set payload = excluded.payload, channel = excluded.channel
     ),

@@ -1,10 +1,11 @@
 import { eq, sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/database.js';
-import { authors, items, tickets } from '../../src/db/schema/index.js';
+import { authors, items, outbox, tickets } from '../../src/db/schema/index.js';
 import { isAppError } from '../../src/errors.js';
 import { ingestItem, processItem } from '../../src/ingest/process-item.js';
 import { normalizeText, storeItem } from '../../src/ingest/store-item.js';
+import { saveSlaPolicies } from '../../src/sla/settings.js';
 import { advanceCursor, createSource, getSource } from '../../src/sources/sources.js';
 import { recordReply, resolveTicket } from '../../src/tickets/actions.js';
 import {
@@ -96,6 +97,39 @@ describeEachDatabase('ingestion', (handle) => {
     );
     expect(ticket.firstResponseDueAt!.getTime() - ticket.createdAt.getTime()).toBe(60 * 60_000);
     expect(ticket.resolutionDueAt!.getTime() - ticket.createdAt.getTime()).toBe(8 * 60 * 60_000);
+  });
+
+  it('applies a saved SLA policy to the next item; a new ticket’s event, card row and mark go with its insert', async () => {
+    const { db } = handle();
+    const source = await seedSource(db);
+    const options = { groupingWindowMinutes: 0, maxTextLength: 20_000, unseen: true };
+    const firstResponse = async (externalId: string) => {
+      const inbound = inboundFixture(source.id, { externalId, author: { externalId } });
+      const { ticket } = await ingestItem(db, inbound, assessmentFixture({ priority: 'P1' }), options);
+      return { ticket, minutes: (ticket.firstResponseDueAt!.getTime() - ticket.createdAt.getTime()) / 60_000 };
+    };
+    await saveSlaPolicies(db, { P1: { firstResponseMinutes: 30 } }, 'UADMIN');
+    expect((await firstResponse('sla-30')).minutes).toBe(30);
+    await saveSlaPolicies(db, { P1: { firstResponseMinutes: 45 } }, 'UADMIN');
+    const { ticket, minutes } = await firstResponse('sla-45');
+    expect(minutes).toBe(45);
+
+    expect(ticket).toMatchObject({ status: 'new', version: 1 });
+    const [event] = await getTimeline(db, ticket.id);
+    expect(event).toMatchObject({
+      type: 'created',
+      after: { status: 'new', priority: 'P1', category: ticket.category, channel: ticket.channel },
+    });
+    expect(await db.select().from(outbox).where(eq(outbox.ticketId, ticket.id))).toEqual([
+      expect.objectContaining({
+        kind: 'card',
+        channel: ticket.channel,
+        dedupeKey: `card:${ticket.id}`,
+        payload: { version: 1 },
+      }),
+    ]);
+    const [item] = await db.select().from(items).where(eq(items.externalId, 'sla-45'));
+    expect(item?.ticketId).toBe(ticket.id);
   });
 
   it('threads a reply in the same conversation into the ticket and reopens a resolved one', async () => {

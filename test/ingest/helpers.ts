@@ -1,10 +1,12 @@
 import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../src/db/database.js';
-import { createIngestPipeline } from '../../src/ingest/pipeline.js';
+import { type HttpServer, startHttpServer } from '../../src/http/server.js';
+import { createIngestPipeline, type IngestPipeline, type PipelineOptions } from '../../src/ingest/pipeline.js';
+import { webhookRoutes } from '../../src/ingest/webhook.js';
 import type { BackoffPolicy } from '../../src/ingest/x/backoff.js';
 import { createXAppClient, createXUserClient } from '../../src/ingest/x/client.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { assessmentFixture } from '../helpers/fixtures.js';
 
 export const silentLogger = createLogger({ level: 'silent' });
@@ -37,6 +39,22 @@ export function testPipeline(db: Database) {
     maxTextLength: 20_000,
     sweepIntervalMs: 60_000,
   });
+}
+
+/** The signed webhook route (4 KiB limit) on a local HTTP server, over a pipeline with the given triage. */
+export async function startWebhookServer(
+  db: Database,
+  logger: Logger,
+  triage: Pick<PipelineOptions, 'assess' | 'inline'>,
+): Promise<{ pipeline: IngestPipeline; http: HttpServer }> {
+  const pipeline = createIngestPipeline({ db, logger, groupingWindowMinutes: 60, maxTextLength: 2_000, ...triage });
+  const http = await startHttpServer({
+    port: 0,
+    host: '127.0.0.1',
+    logger,
+    routes: webhookRoutes({ db, pipeline, logger, maxBytes: 4_096 }),
+  });
+  return { pipeline, http };
 }
 
 export function xClients(url: string) {

@@ -3,14 +3,14 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { authors, items, outbox, sources, tickets } from '../../src/db/schema/index.js';
-import { type HttpServer, startHttpServer } from '../../src/http/server.js';
-import { createIngestPipeline, type IngestPipeline, sourceIsCurrent } from '../../src/ingest/pipeline.js';
-import { webhookRoutes } from '../../src/ingest/webhook.js';
+import type { HttpServer } from '../../src/http/server.js';
+import { type IngestPipeline, sourceIsCurrent } from '../../src/ingest/pipeline.js';
 import { createLogger } from '../../src/logger.js';
 import { createSource, rotateWebhookSecret } from '../../src/sources/sources.js';
 import type { Source } from '../../src/tickets/types.js';
 import { describeEachDatabase } from '../helpers/database.js';
 import { assessmentFixture, userActor } from '../helpers/fixtures.js';
+import { startWebhookServer } from './helpers.js';
 
 const logger = createLogger({ level: 'silent' });
 
@@ -82,19 +82,9 @@ describeEachDatabase('signed webhook ingestion', (handle) => {
   beforeAll(async () => {
     const { db } = handle();
     source = await createSource(db, userActor('UADMIN', 'admin'), { name: 'app-feedback', kind: 'webhook' });
-    pipeline = createIngestPipeline({
-      db,
-      logger,
+    ({ pipeline, http } = await startWebhookServer(db, logger, {
       assess: async () => assessmentFixture({ priority: 'P2' }),
-      groupingWindowMinutes: 60,
-      maxTextLength: 2_000,
-    });
-    http = await startHttpServer({
-      port: 0,
-      host: '127.0.0.1',
-      logger,
-      routes: webhookRoutes({ db, pipeline, logger, maxBytes: 4_096 }),
-    });
+    }));
   });
   afterAll(async () => {
     await pipeline.stop();
@@ -245,20 +235,10 @@ describeEachDatabase('signed webhook ingestion with in-process triage', (handle)
   beforeAll(async () => {
     const { db } = handle();
     source = await createSource(db, userActor('UADMIN', 'admin'), { name: 'inline-feedback', kind: 'webhook' });
-    pipeline = createIngestPipeline({
-      db,
-      logger,
+    ({ pipeline, http } = await startWebhookServer(db, logger, {
       assess: async (_item, _author, itemSource) => assessmentFixture({ priority: 'P2', tags: [itemSource.name] }),
       inline: () => true,
-      groupingWindowMinutes: 60,
-      maxTextLength: 2_000,
-    });
-    http = await startHttpServer({
-      port: 0,
-      host: '127.0.0.1',
-      logger,
-      routes: webhookRoutes({ db, pipeline, logger, maxBytes: 4_096 }),
-    });
+    }));
   });
   afterAll(async () => {
     await pipeline.stop();

@@ -2,9 +2,8 @@ import { eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { authors, items } from '../../src/db/schema/index.js';
-import { type HttpServer, startHttpServer } from '../../src/http/server.js';
-import { createIngestPipeline, type IngestPipeline } from '../../src/ingest/pipeline.js';
-import { webhookRoutes } from '../../src/ingest/webhook.js';
+import type { HttpServer } from '../../src/http/server.js';
+import type { IngestPipeline } from '../../src/ingest/pipeline.js';
 import { createLogger } from '../../src/logger.js';
 import { forgetAuthor } from '../../src/privacy/forget.js';
 import { runRetention } from '../../src/privacy/retention.js';
@@ -12,6 +11,7 @@ import { createSource } from '../../src/sources/sources.js';
 import type { Source } from '../../src/tickets/types.js';
 import { describeEachDatabase } from '../helpers/database.js';
 import { assessmentFixture, userActor } from '../helpers/fixtures.js';
+import { startWebhookServer } from '../ingest/helpers.js';
 import { type CustomerStory, seedCustomerStory, tablesContaining } from './helpers.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -28,19 +28,7 @@ describeEachDatabase('a post delivered again after its author was erased', (hand
   beforeAll(async () => {
     const { db } = handle();
     source = await createSource(db, admin, { name: 'redelivery-src', kind: 'webhook' });
-    pipeline = createIngestPipeline({
-      db,
-      logger,
-      assess: async () => assessmentFixture(),
-      groupingWindowMinutes: 60,
-      maxTextLength: 2_000,
-    });
-    http = await startHttpServer({
-      port: 0,
-      host: '127.0.0.1',
-      logger,
-      routes: webhookRoutes({ db, pipeline, logger, maxBytes: 4_096 }),
-    });
+    ({ pipeline, http } = await startWebhookServer(db, logger, { assess: async () => assessmentFixture() }));
   });
   afterAll(async () => {
     await pipeline.stop();

@@ -195,7 +195,20 @@ function blanksAsUnset(env: unknown): unknown {
   );
 }
 
-export const configSchema = z.preprocess(blanksAsUnset, settingsSchema);
+/** How far back X's recent search reaches, so how far back a backfill can bring a post again. */
+const X_BACKFILL_DAYS = 7;
+
+export const configSchema = z.preprocess(blanksAsUnset, settingsSchema).superRefine((config, ctx) => {
+  // Deleting forgets a post's id; a backfill that finds the post again would take it in as new.
+  const days = config.EARSHOT_RETENTION_DAYS;
+  if (config.EARSHOT_RETENTION_MODE === 'delete' && days > 0 && days <= X_BACKFILL_DAYS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['EARSHOT_RETENTION_DAYS'],
+      message: `expected more than ${X_BACKFILL_DAYS} days (or 0) with EARSHOT_RETENTION_MODE=delete: X's backfill reaches back ${X_BACKFILL_DAYS} days and would bring a deleted post back as new`,
+    });
+  }
+});
 
 export type Config = z.infer<typeof settingsSchema>;
 

@@ -67,6 +67,19 @@ describe('loadConfig', () => {
     expect(loadConfig({ EARSHOT_GROUPING_WINDOW_MINUTES: '0' }).EARSHOT_GROUPING_WINDOW_MINUTES).toBe(0);
   });
 
+  it('refuses a delete-mode retention short enough for a backfill to bring a deleted post back', () => {
+    expect(() => loadConfig({ EARSHOT_RETENTION_MODE: 'delete', EARSHOT_RETENTION_DAYS: '7' })).toThrow(
+      /EARSHOT_RETENTION_DAYS: expected more than 7 days/,
+    );
+    expect(loadConfig({ EARSHOT_RETENTION_MODE: 'delete', EARSHOT_RETENTION_DAYS: '8' }).EARSHOT_RETENTION_DAYS).toBe(
+      8,
+    );
+    expect(
+      loadConfig({ EARSHOT_RETENTION_MODE: 'anonymize', EARSHOT_RETENTION_DAYS: '1' }).EARSHOT_RETENTION_DAYS,
+    ).toBe(1);
+    expect(loadConfig({ EARSHOT_RETENTION_MODE: 'delete' }).EARSHOT_RETENTION_DAYS).toBe(0);
+  });
+
   it('accepts cron expressions node-cron runs and refuses others, naming the variable', () => {
     expect(loadConfig({ EARSHOT_SLA_SWEEP_CRON: '*/5 * * * *', EARSHOT_CRISIS_CRON: '0 */2 * * * *' })).toMatchObject({
       EARSHOT_SLA_SWEEP_CRON: '*/5 * * * *',

@@ -171,21 +171,10 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
   const handle = (itemId: number): Promise<void> =>
     runWithLogContext({ itemId }, () => handleItem(itemId), { fresh: true });
 
-  /** Source names for the ingest counter's label, read once per source. */
-  const sourceNames = new Map<number, string>();
-  async function sourceName(sourceId: number): Promise<string> {
-    let name = sourceNames.get(sourceId);
-    if (name === undefined) {
-      const [row] = await db.select({ name: sources.name }).from(sources).where(eq(sources.id, sourceId));
-      name = row?.name ?? String(sourceId);
-      sourceNames.set(sourceId, name);
-    }
-    return name;
-  }
-
   /**
-   * Sources for in-transaction triage when the caller did not pass one. Triage reads only the name
-   * and kind, which never change; the rest is at most `SOURCE_TTL_MS` old (listeners' context).
+   * Sources for in-transaction triage and the ingest counter's label when the caller did not pass
+   * one. Both read only the name and kind, which never change; the rest is at most `SOURCE_TTL_MS`
+   * old (listeners' context).
    */
   const sourceRows = new Map<number, { source: Source; readAt: number }>();
   async function sourceById(sourceId: number): Promise<Source | null> {
@@ -194,6 +183,17 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
     const [row] = await db.select().from(sources).where(eq(sources.id, sourceId));
     if (row) sourceRows.set(sourceId, { source: row, readAt: Date.now() });
     return row ?? null;
+  }
+
+  /** `assess`, timed into the triage-latency metric by provider. */
+  async function triage(...args: Parameters<AssessFn>): Promise<Assessment> {
+    const started = performance.now();
+    const assessment = await options.assess!(...args);
+    options.metrics?.triageSeconds.observe(
+      { provider: assessment.triage.provider },
+      (performance.now() - started) / 1000,
+    );
+    return assessment;
   }
 
   async function notify(result: ProcessedItem, context: { author: Author; source: Source }): Promise<void> {
@@ -238,16 +238,11 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
       confirmed = confirm && known.sourceCurrent;
       changed = confirm && !known.sourceCurrent;
       if (!changed && !known.stored && source) {
-        const started = performance.now();
-        const assessment = await options.assess!(
+        const assessment = await triage(
           { text, tags: [...new Set(inbound.tags ?? [])], language: inbound.language ?? null },
           known.author,
           source,
           known.history,
-        );
-        options.metrics?.triageSeconds.observe(
-          { provider: assessment.triage.provider },
-          (performance.now() - started) / 1000,
         );
         const result = await ingestItem(db, inbound, assessment, {
           groupingWindowMinutes: options.groupingWindowMinutes,
@@ -296,12 +291,7 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
         .innerJoin(sources, eq(sources.id, items.sourceId))
         .where(eq(items.id, itemId));
       if (!row || row.item.processedAt) return;
-      const triageStarted = performance.now();
-      const assessment = await options.assess!(row.item, row.author, row.source);
-      options.metrics?.triageSeconds.observe(
-        { provider: assessment.triage.provider },
-        (performance.now() - triageStarted) / 1000,
-      );
+      const assessment = await triage(row.item, row.author, row.source);
       const result = await processItem(
         db,
         { itemId, assessment },
@@ -339,8 +329,10 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
       // Nothing stored yet: a cached source not confirmed on the way gets its own read.
       if (confirm && context.source && !(await sourceIsCurrent(db, context.source))) throw sourceChanged();
       const stored = await storeItem(db, inbound, { maxTextLength: options.maxTextLength });
-      if (options.metrics)
-        countIngested(context.source?.name ?? (await sourceName(inbound.sourceId)), stored.duplicate);
+      if (options.metrics) {
+        const source = context.source ?? (await sourceById(inbound.sourceId));
+        countIngested(source?.name ?? String(inbound.sourceId), stored.duplicate);
+      }
       if (!stored.item.processedAt) pipeline.enqueue(stored.item.id);
       return stored;
     },

@@ -1,5 +1,6 @@
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
+import { SEARCH_WINDOW_MS } from './ingest/x/search-window.js';
 
 /**
  * Every setting Earshot reads, parsed once at start. Nothing else reads process.env:
@@ -195,8 +196,7 @@ function blanksAsUnset(env: unknown): unknown {
   );
 }
 
-/** How far back X's recent search reaches, so how far back a backfill can bring a post again. */
-const X_BACKFILL_DAYS = 7;
+const X_BACKFILL_DAYS = SEARCH_WINDOW_MS / 86_400_000;
 
 export const configSchema = z.preprocess(blanksAsUnset, settingsSchema).superRefine((config, ctx) => {
   // Deleting forgets a post's id; a backfill that finds the post again would take it in as new.

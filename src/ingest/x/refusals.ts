@@ -16,9 +16,6 @@ export function idAt(at: Date): string {
   return String((BigInt(Math.max(at.getTime(), Number(SNOWFLAKE_EPOCH))) - SNOWFLAKE_EPOCH) << 22n);
 }
 
-/** Recent search reaches this far back. */
-export const SEARCH_WINDOW_MS = 7 * 24 * 3600_000;
-
 /**
  * Why X refused a search outright (400), if it did: `outside_window` when a `since_id`,
  * `until_id` or `start_time` lies before recent search's 7-day window, `bad_query` when the query

@@ -10,8 +10,9 @@ import type { IngestPipeline } from '../pipeline.js';
 import { type BackoffPolicy, backoffDelay, classifyFailure, type FailureKind, X_BACKOFF } from './backoff.js';
 import { createLeaseKeeper } from './lease.js';
 import { compareIds, maxId, toInboundItem, X_POST_FIELDS, type XIncludes, type XPost } from './posts.js';
-import { classifySearchRefusal, idAt, idTime, isNotEnrolled, SEARCH_WINDOW_MS } from './refusals.js';
+import { classifySearchRefusal, idAt, idTime, isNotEnrolled } from './refusals.js';
 import { listStreamRules, ownedRuleIds, type StreamRule, syncStreamRules } from './rules.js';
+import { SEARCH_WINDOW_MS } from './search-window.js';
 
 /** Every wait in X ingestion, injectable so tests run in milliseconds. */
 export interface XTimings {

@@ -5,7 +5,7 @@ import { SEED } from '../../src/sandbox/index.js';
 import { ACTIONS, MESSAGE_METADATA } from '../../src/slack/ids.js';
 import type { Priority } from '../../src/tickets/types.js';
 import { assessmentFixture, inboundFixture, ingestFixture, seedSource } from '../helpers/fixtures.js';
-import { createPostgresDatabase, type SlackHarness, shiftableClock, startSlackHarness } from './harness.js';
+import { type SlackHarness, shiftableClock, startSlackHarness } from './harness.js';
 
 const FEEDBACK = SEED.channels.feedback;
 const SPACING_MS = 30_000;
@@ -16,19 +16,12 @@ describe.each(KINDS)('burst digests on a simulated clock: ahead of the queue, on
   let h: SlackHarness;
   let sourceId: number;
   let sent = 0;
-  let dropDatabase: (() => Promise<void>) | undefined;
   const clock = shiftableClock();
 
   beforeAll(async () => {
-    let databaseUrl: string | undefined;
-    if (kind === 'postgres') {
-      const created = await createPostgresDatabase();
-      databaseUrl = created.url;
-      dropDatabase = created.drop;
-    }
     h = await startSlackHarness({
       clock: clock.now,
-      ...(databaseUrl ? { databaseUrl } : {}),
+      database: kind,
       module: {
         delivery: {
           // One message per send slot, so the order the channel's rows go out in is visible.
@@ -41,7 +34,6 @@ describe.each(KINDS)('burst digests on a simulated clock: ahead of the queue, on
   });
   afterAll(async () => {
     await h?.close();
-    await dropDatabase?.();
   });
   beforeEach(async () => {
     // Each test starts once the previous one's digest is past its spacing (and well within the burst

@@ -9,7 +9,7 @@ import { MESSAGE_METADATA } from '../../src/slack/ids.js';
 import { claimTicket } from '../../src/tickets/actions.js';
 import { getTicket } from '../../src/tickets/queries.js';
 import { assessmentFixture, inboundFixture, ingestFixture, seedSource, userActor } from '../helpers/fixtures.js';
-import { BOT_TOKEN, createPostgresDatabase, type SlackHarness, shiftableClock, startSlackHarness } from './harness.js';
+import { BOT_TOKEN, type SlackHarness, shiftableClock, startSlackHarness } from './harness.js';
 
 const FEEDBACK = SEED.channels.feedback;
 
@@ -18,27 +18,19 @@ const KINDS = process.env.TEST_DATABASE_URL ? (['pglite', 'postgres'] as const) 
 describe.each(KINDS)('posting is idempotent: a post whose answer was lost is found, not repeated [%s]', (kind) => {
   let h: SlackHarness;
   let sourceId: number;
-  let dropDatabase: (() => Promise<void>) | undefined;
   const clock = shiftableClock();
 
   beforeAll(async () => {
-    let databaseUrl: string | undefined;
-    if (kind === 'postgres') {
-      const created = await createPostgresDatabase();
-      databaseUrl = created.url;
-      dropDatabase = created.drop;
-    }
     h = await startSlackHarness({
       clock: clock.now,
       env: { EARSHOT_BURST_THRESHOLD: '0' },
-      ...(databaseUrl ? { databaseUrl } : {}),
+      database: kind,
     });
     sourceId = (await seedSource(h.earshot.context.db)).id;
   });
   afterAll(async () => {
     h?.sandbox.workspace.releaseHeld();
     await h?.close();
-    await dropDatabase?.();
   });
   beforeEach(() => {
     h.sandbox.workspace.clearCalls();

@@ -5,23 +5,16 @@ import { SEED } from '../../src/sandbox/index.js';
 import { getTicket } from '../../src/tickets/queries.js';
 import { inboundFixture, seedSource } from '../helpers/fixtures.js';
 import { waitFor } from '../ingest/helpers.js';
-import { createPostgresDatabase, type SlackHarness, startSlackHarness } from './harness.js';
+import { type SlackHarness, startSlackHarness } from './harness.js';
 
 const KINDS = process.env.TEST_DATABASE_URL ? (['pglite', 'postgres'] as const) : (['pglite'] as const);
 
 describe.each(KINDS)('ingestion wakes the delivery worker [%s]', (kind) => {
   let h: SlackHarness;
-  let dropDatabase: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    let databaseUrl: string | undefined;
-    if (kind === 'postgres') {
-      const created = await createPostgresDatabase();
-      databaseUrl = created.url;
-      dropDatabase = created.drop;
-    }
     h = await startSlackHarness({
-      ...(databaseUrl ? { databaseUrl } : {}),
+      database: kind,
       // The running loop, polling so rarely that only a wake can post a card within the test.
       module: { startDelivery: true, delivery: { pollIntervalMs: 10 * 60_000 } },
       modules: { after: [ingestModule] },
@@ -30,7 +23,6 @@ describe.each(KINDS)('ingestion wakes the delivery worker [%s]', (kind) => {
   });
   afterAll(async () => {
     await h?.close();
-    await dropDatabase?.();
   });
 
   it('posts a new item’s card as soon as its ticket commits, not at the next poll', async () => {

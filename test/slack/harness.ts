@@ -23,24 +23,44 @@ export interface SlackHarness {
   close: () => Promise<void>;
 }
 
+interface HarnessOptions {
+  databaseUrl?: string;
+  /** `postgres`: a fresh database on the TEST_DATABASE_URL server, dropped by `close()`. Default: PGlite. */
+  database?: 'pglite' | 'postgres';
+  env?: Record<string, string>;
+  module?: SlackModuleOptions;
+  logger?: Logger;
+  /** One clock for the sandbox (its call times, rate limiter) and the delivery worker: tests move it. */
+  clock?: () => number;
+  /** Modules started before the Slack module (e.g. triage) and after it (e.g. ingest), as in src/modules.ts. */
+  modules?: { before?: readonly ModuleFactory[]; after?: readonly ModuleFactory[] };
+  /** Runs once the sandbox listens and before Earshot starts (e.g. to enable Socket Mode). */
+  beforeStart?: (sandbox: SlackSandbox) => void;
+}
+
 /**
  * Earshot with only its Slack module, talking to a sandbox Slack over real HTTP: signed requests in
  * through Bolt's HTTPReceiver, Web API calls out to the sandbox. Delivery runs when the test says.
  */
-export async function startSlackHarness(
-  options: {
-    databaseUrl?: string;
-    env?: Record<string, string>;
-    module?: SlackModuleOptions;
-    logger?: Logger;
-    /** One clock for the sandbox (its call times, rate limiter) and the delivery worker: tests move it. */
-    clock?: () => number;
-    /** Modules started before the Slack module (e.g. triage) and after it (e.g. ingest), as in src/modules.ts. */
-    modules?: { before?: readonly ModuleFactory[]; after?: readonly ModuleFactory[] };
-    /** Runs once the sandbox listens and before Earshot starts (e.g. to enable Socket Mode). */
-    beforeStart?: (sandbox: SlackSandbox) => void;
-  } = {},
-): Promise<SlackHarness> {
+export async function startSlackHarness(options: HarnessOptions = {}): Promise<SlackHarness> {
+  const created = options.database === 'postgres' ? await createPostgresDatabase() : null;
+  try {
+    const harness = await startHarness(created ? { ...options, databaseUrl: created.url } : options);
+    if (!created) return harness;
+    return {
+      ...harness,
+      close: async () => {
+        await harness.close();
+        await created.drop();
+      },
+    };
+  } catch (err) {
+    await created?.drop();
+    throw err;
+  }
+}
+
+async function startHarness(options: HarnessOptions): Promise<SlackHarness> {
   const logger = options.logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   let earshot: Earshot | undefined;
   const sandbox = createSlackSandbox({

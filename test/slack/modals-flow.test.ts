@@ -10,7 +10,7 @@ import { ensureSource } from '../../src/sources/sources.js';
 import { setAgentRole } from '../../src/tickets/agents.js';
 import { getTicket } from '../../src/tickets/queries.js';
 import { assessmentFixture, inboundFixture, ingestFixture, userActor } from '../helpers/fixtures.js';
-import { createPostgresDatabase, type SlackHarness, startSlackHarness } from './harness.js';
+import { type SlackHarness, startSlackHarness } from './harness.js';
 
 const FEEDBACK = SEED.channels.feedback;
 const { agent1, agent2, viewer, lead } = SEED.users;
@@ -27,16 +27,9 @@ describe.each(KINDS)('modals through the real Bolt receiver and the sandbox Slac
   let h: SlackHarness;
   let xSourceId: number;
   let hookSourceId: number;
-  let dropDatabase: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    let databaseUrl: string | undefined;
-    if (kind === 'postgres') {
-      const created = await createPostgresDatabase();
-      databaseUrl = created.url;
-      dropDatabase = created.drop;
-    }
-    h = await startSlackHarness(databaseUrl ? { databaseUrl } : {});
+    h = await startSlackHarness({ database: kind });
     const db = h.earshot.context.db;
     xSourceId = (await ensureSource(db, { name: 'x-brand', kind: 'x' })).id;
     hookSourceId = (await ensureSource(db, { name: 'app-feedback', kind: 'webhook', settings: { replyMaxLength: 60 } }))
@@ -51,7 +44,6 @@ describe.each(KINDS)('modals through the real Bolt receiver and the sandbox Slac
   });
   afterAll(async () => {
     await h?.close();
-    await dropDatabase?.();
   });
 
   async function newTicket(sourceId = xSourceId, text = 'I want a refund, the app charged me twice <!channel>') {

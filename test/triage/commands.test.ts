@@ -10,7 +10,7 @@ import { loadPriorityWeights } from '../../src/triage/priority-settings.js';
 import { listRoutingRules } from '../../src/triage/routing-rules.js';
 import type { TriageService } from '../../src/triage/triage-service.js';
 import { userActor } from '../helpers/fixtures.js';
-import { createPostgresDatabase, type SlackHarness, startSlackHarness } from '../slack/harness.js';
+import { type SlackHarness, startSlackHarness } from '../slack/harness.js';
 
 const FEEDBACK = SEED.channels.feedback;
 const { admin, lead, agent1 } = SEED.users;
@@ -24,17 +24,10 @@ if (!process.env.TEST_DATABASE_URL) {
 
 describe.each(KINDS)('route, priority and autoack commands through the sandbox Slack [%s]', (kind) => {
   let h: SlackHarness;
-  let dropDatabase: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    let databaseUrl: string | undefined;
-    if (kind === 'postgres') {
-      const created = await createPostgresDatabase();
-      databaseUrl = created.url;
-      dropDatabase = created.drop;
-    }
     h = await startSlackHarness({
-      ...(databaseUrl ? { databaseUrl } : {}),
+      database: kind,
       env: { EARSHOT_FEEDBACK_CHANNEL: 'earshot-feedback' },
       modules: { before: [triageModule] },
     });
@@ -47,7 +40,6 @@ describe.each(KINDS)('route, priority and autoack commands through the sandbox S
   });
   afterAll(async () => {
     await h?.close();
-    await dropDatabase?.();
   });
 
   async function run(user: string, text: string) {

@@ -12,7 +12,7 @@ import { triageModule } from '../../src/triage/module.js';
 import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.js';
 import { assessmentFixture, inboundFixture, ingestFixture, userActor } from '../helpers/fixtures.js';
 import { waitFor } from '../ingest/helpers.js';
-import { createPostgresDatabase, type SlackHarness, startSlackHarness } from '../slack/harness.js';
+import { type SlackHarness, startSlackHarness } from '../slack/harness.js';
 
 const FEEDBACK = SEED.channels.feedback;
 const { agent1, admin } = SEED.users;
@@ -29,18 +29,11 @@ describe.each(KINDS)('OpenAI reply drafts and fallback triage in Slack [%s]', (k
   let h: SlackHarness;
   let fake: FakeOpenAi;
   let sourceId: number;
-  let dropDatabase: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     fake = await startFakeOpenAi();
-    let databaseUrl: string | undefined;
-    if (kind === 'postgres') {
-      const created = await createPostgresDatabase();
-      databaseUrl = created.url;
-      dropDatabase = created.drop;
-    }
     h = await startSlackHarness({
-      ...(databaseUrl ? { databaseUrl } : {}),
+      database: kind,
       env: {
         OPENAI_API_KEY: 'sk-test',
         OPENAI_BASE_URL: fake.url,
@@ -65,7 +58,6 @@ describe.each(KINDS)('OpenAI reply drafts and fallback triage in Slack [%s]', (k
   afterAll(async () => {
     await h?.close();
     await fake?.close();
-    await dropDatabase?.();
   });
 
   async function spanishTicket() {

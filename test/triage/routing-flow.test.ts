@@ -14,7 +14,7 @@ import type { Source } from '../../src/tickets/types.js';
 import { triageModule } from '../../src/triage/module.js';
 import { assessmentFixture, inboundFixture, ingestFixture, userActor } from '../helpers/fixtures.js';
 import { waitFor } from '../ingest/helpers.js';
-import { createPostgresDatabase, type SlackHarness, startSlackHarness } from '../slack/harness.js';
+import { type SlackHarness, startSlackHarness } from '../slack/harness.js';
 
 const { feedback: FEEDBACK, leads: LEADS } = SEED.channels;
 const KINDS = process.env.TEST_DATABASE_URL ? (['pglite', 'postgres'] as const) : (['pglite'] as const);
@@ -47,18 +47,11 @@ describe.each(KINDS)('webhook → triage → routing rule → Slack [%s]', (kind
   let h: SlackHarness;
   let endpoint: Awaited<ReturnType<typeof startReplyEndpoint>>;
   let forms: Source;
-  let dropDatabase: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    let databaseUrl: string | undefined;
-    if (kind === 'postgres') {
-      const created = await createPostgresDatabase();
-      databaseUrl = created.url;
-      dropDatabase = created.drop;
-    }
     endpoint = await startReplyEndpoint();
     h = await startSlackHarness({
-      ...(databaseUrl ? { databaseUrl } : {}),
+      database: kind,
       env: { EARSHOT_FEEDBACK_CHANNEL: 'earshot-feedback' },
       modules: { before: [triageModule], after: [ingestModule, repliesModule] },
     });
@@ -87,7 +80,6 @@ describe.each(KINDS)('webhook → triage → routing rule → Slack [%s]', (kind
   afterAll(async () => {
     await h?.close();
     await endpoint?.close();
-    await dropDatabase?.();
   });
 
   async function post(id: string, text: string, author = 'cust-1') {

@@ -1,5 +1,5 @@
 import { and, eq, gte, inArray, isNull, or, sql } from 'drizzle-orm';
-import type { Database } from '../db/database.js';
+import { type Database, textArray } from '../db/database.js';
 import { crisisAlerts, incidents, tickets } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
 import { type Permission, requirePermission } from '../tickets/permissions.js';
@@ -137,10 +137,7 @@ export async function declareIncident(
       ? and(
           inArray(tickets.status, [...OPEN_STATUSES]),
           gte(tickets.createdAt, since),
-          sql`${tickets.topics} && ${sql`array[${sql.join(
-            topics.map((t) => sql`${t}`),
-            sql`, `,
-          )}]::text[]`}`,
+          sql`${tickets.topics} && ${textArray(topics)}`,
           d.sourceIds.length ? inArray(tickets.sourceId, d.sourceIds) : undefined,
         )
       : undefined;
@@ -193,10 +190,7 @@ export async function linkTicketToIncidents(
   now: Date = new Date(),
 ): Promise<Ticket | null> {
   if (ticket.incidentId !== null || ticket.topics.length === 0 || ticket.spam !== 0) return null;
-  const topics = sql`array[${sql.join(
-    ticket.topics.map((t) => sql`${t}`),
-    sql`, `,
-  )}]::text[]`;
+  const topics = textArray(ticket.topics);
   const [incident] = await tx
     .select({ id: incidents.id })
     .from(incidents)

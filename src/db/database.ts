@@ -18,22 +18,23 @@ export function rowsOf<T>(result: unknown): T[] {
   return Array.isArray(rows) ? (rows as T[]) : [];
 }
 
-/** A bound `int[]` parameter list, for `= any(...)` and `unnest(...)` (an empty list is a typed empty array). */
-export function intArray(values: readonly number[]): SQL {
-  return values.length
-    ? sql`array[${sql.join(
-        values.map((v) => sql`${v}`),
-        sql`, `,
-      )}]::int[]`
-    : sql`array[]::int[]`;
+/**
+ * A bound array of one PostgreSQL type, for `= any(...)`, `&&` and `unnest(...)`: one parameter per
+ * value, and an empty list is a typed empty array rather than a syntax error.
+ */
+export function sqlArray(values: readonly unknown[], type: 'int' | 'bigint' | 'text' | 'date' | 'timestamptz'): SQL {
+  const cast = sql.raw(`::${type}[]`);
+  if (values.length === 0) return sql`array[]${cast}`;
+  return sql`array[${sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  )}]${cast}`;
 }
 
-/** A bound `text[]` parameter list; see `intArray`. */
+export function intArray(values: readonly number[]): SQL {
+  return sqlArray(values, 'int');
+}
+
 export function textArray(values: readonly string[]): SQL {
-  return values.length
-    ? sql`array[${sql.join(
-        values.map((v) => sql`${v}`),
-        sql`, `,
-      )}]::text[]`
-    : sql`array[]::text[]`;
+  return sqlArray(values, 'text');
 }

@@ -1,5 +1,5 @@
 import { and, asc, gt, inArray, lt, type SQL, sql } from 'drizzle-orm';
-import { type Database, intArray, rowsOf } from '../db/database.js';
+import { type Database, intArray, rowsOf, sqlArray } from '../db/database.js';
 import { items, tickets } from '../db/schema/index.js';
 import { pruneJobRuns } from '../jobs/claim.js';
 import { allowEventRewrite } from '../tickets/timeline.js';
@@ -130,10 +130,7 @@ export async function runRetention(db: Database, options: RetentionOptions): Pro
           order by id limit ${batchSize} for update skip locked`),
       ).map((r) => Number(r.id));
       if (ids.length === 0) return null;
-      const inBatch = sql`${items.id} = any(${sql`array[${sql.join(
-        ids.map((id) => sql`${id}`),
-        sql`, `,
-      )}]::bigint[]`})`;
+      const inBatch = sql`${items.id} = any(${sqlArray(ids, 'bigint')})`;
       if (anonymize) {
         const erased = await anonymizeItems(tx, inBatch);
         return { items: erased.items, authors: await anonymizeSpentAuthors(tx, erased.authorIds, options.now) };

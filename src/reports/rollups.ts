@@ -1,6 +1,6 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import { type Database, rowsOf } from '../db/database.js';
+import { type Database, rowsOf, sqlArray } from '../db/database.js';
 import {
   durationBucket,
   reportDayAgentDurations,
@@ -89,14 +89,9 @@ export function dayRanges(days: readonly string[]): TimeRange[] {
   return ranges;
 }
 
-/** `YYYY-MM-DD` days as a date[] literal of parameters. */
+/** `YYYY-MM-DD` days as a date[] of parameters. */
 export function dateList(days: readonly string[]): SQL {
-  return days.length
-    ? sql`array[${sql.join(
-        days.map((d) => sql`${d}`),
-        sql`, `,
-      )}]::date[]`
-    : sql`array[]::date[]`;
+  return sqlArray(days, 'date');
 }
 
 /** Tickets created in any of the ranges (each an index range scan on created_at). */

@@ -1,6 +1,6 @@
 import { and, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import { type Database, intArray, rowsOf, textArray } from '../db/database.js';
+import { type Database, intArray, rowsOf, sqlArray, textArray } from '../db/database.js';
 import {
   reportDayAgentDurations,
   reportDayAgents,
@@ -492,10 +492,8 @@ export async function timelineFromPlan(
 }
 
 function timestampList(values: readonly Date[]): SQL {
-  return values.length
-    ? sql`array[${sql.join(
-        values.map((v) => sql`${v.toISOString()}::timestamptz`),
-        sql`, `,
-      )}]`
-    : sql`array[]::timestamptz[]`;
+  return sqlArray(
+    values.map((v) => v.toISOString()),
+    'timestamptz',
+  );
 }

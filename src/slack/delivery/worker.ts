@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import { desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import { type Database, rowsOf } from '../../db/database.js';
+import { type Database, rowsOf, sqlArray, textArray } from '../../db/database.js';
 import { crisisAlerts, items, outbox, replies, ticketEvents, tickets } from '../../db/schema/index.js';
 import type { Logger } from '../../logger.js';
 import { runWithLogContext } from '../../observability/log-context.js';
@@ -206,13 +206,10 @@ export function createDeliveryWorker(deps: {
   }
   let policies: { value: SlaPolicies; loadedAt: number } | undefined;
 
+  /** Outbox row ids (bigint) as one array parameter. */
+  const idArray = (ids: readonly number[]): SQL => sqlArray(ids, 'bigint');
   /** The worker's now as a timestamptz parameter. */
   const nowSql = (ms: number = clock()): SQL => sql`${new Date(ms).toISOString()}::timestamptz`;
-  const idList = (ids: readonly number[]): SQL =>
-    sql.join(
-      ids.map((id) => sql`${id}`),
-      sql`, `,
-    );
 
   async function slaPolicies(): Promise<SlaPolicies> {
     const now = clock();
@@ -279,11 +276,11 @@ export function createDeliveryWorker(deps: {
         await tx.execute(sql`
           update outbox set next_attempt_at = ${at} + make_interval(secs => ${options.leaseMs / 1000}),
             last_error = coalesce(last_error, ${OUTCOME_UNKNOWN})
-          where id in (${idList(chosen.map((r) => r.id))})`);
+          where id = any(${idArray(chosen.map((r) => r.id))})`);
       }
       for (const [until, ids] of held) {
         await tx.execute(sql`
-          update outbox set next_attempt_at = ${nowSql(until)} where id in (${idList(ids)})`);
+          update outbox set next_attempt_at = ${nowSql(until)} where id = any(${idArray(ids)})`);
       }
       return chosen;
     });
@@ -329,14 +326,12 @@ export function createDeliveryWorker(deps: {
     await db.execute(sql`
       update outbox set next_attempt_at = ${at}
       where status = 'pending'
-        and ((next_attempt_at < ${at} and channel in (${sql.join(
-          [...new Set(channels)].map((c) => sql`${c}`),
-          sql`, `,
-        )}))${ids.length > 0 ? sql` or id in (${idList(ids)})` : sql``})`);
+        and ((next_attempt_at < ${at} and channel = any(${textArray([...new Set(channels)])}))
+             or id = any(${idArray(ids)}))`);
     const fresh = unsent.filter((r) => r.last_error === null).map((r) => r.id);
     if (fresh.length > 0) {
       await db.execute(sql`
-        update outbox set last_error = null where id in (${idList(fresh)}) and last_error = ${OUTCOME_UNKNOWN}`);
+        update outbox set last_error = null where id = any(${idArray(fresh)}) and last_error = ${OUTCOME_UNKNOWN}`);
     }
   }
 
@@ -804,7 +799,7 @@ export function createDeliveryWorker(deps: {
         await tx.execute(sql`
           update outbox set status = 'done', delivered_at = ${at},
             payload = payload || ${JSON.stringify({ foldedInto: { digestId } })}::jsonb
-          where id in (${idList(taken.map((r) => r.id))})`);
+          where id = any(${idArray(taken.map((r) => r.id))})`);
         return taken.length;
       });
       if (count === 0) continue;

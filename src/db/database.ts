@@ -22,7 +22,10 @@ export function rowsOf<T>(result: unknown): T[] {
  * A bound array of one PostgreSQL type, for `= any(...)`, `&&` and `unnest(...)`: one parameter per
  * value, and an empty list is a typed empty array rather than a syntax error.
  */
-export function sqlArray(values: readonly unknown[], type: 'int' | 'bigint' | 'text' | 'date' | 'timestamptz'): SQL {
+export function sqlArray(
+  values: readonly unknown[],
+  type: 'int' | 'bigint' | 'text' | 'jsonb' | 'date' | 'timestamptz',
+): SQL {
   const cast = sql.raw(`::${type}[]`);
   if (values.length === 0) return sql`array[]${cast}`;
   return sql`array[${sql.join(

@@ -43,12 +43,13 @@ function infoOf(table: PgTable): TableInfo {
   return info;
 }
 
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
 /** `insert into "t" ("a", "b") values (`, `, `, `)`: the text between the values, built once per key list. */
 function insertText(info: TableInfo, keys: string[]): TemplateStringsArray {
   const id = keys.join(',');
   let text = info.texts.get(id);
   if (!text) {
-    const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
     const columns = keys.map((key) => {
       const column = info.byKey.get(key);
       if (!column) throw new Error(`${info.name} has no column ${key}`);
@@ -78,9 +79,100 @@ export function insertInto<T extends PgTable>(
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;
     keys.push(key);
-    params.push(value === null || is(value, SQL) ? value : info.byKey.get(key)?.column.mapToDriverValue(value));
+    params.push(encode(info, key, value));
   }
   return sql(insertText(info, keys), ...params);
+}
+
+/** One encoded value of a column: `mapToDriverValue`, or the SQL given. */
+function encode(info: TableInfo, key: string, value: unknown): unknown {
+  const column = info.byKey.get(key);
+  if (!column) throw new Error(`${info.name} has no column ${key}`);
+  return value === null || is(value, SQL) ? value : column.column.mapToDriverValue(value);
+}
+
+/**
+ * Many rows in one statement whose text never changes with their number or their values: `insert
+ * into <table> (<columns>) [overriding system value] select <columns> from
+ * jsonb_populate_recordset(null::<table>, <rows as one JSON parameter>) [where <condition>]`, so a
+ * batch of any size reuses one prepared statement and costs one bound value to build. The columns
+ * are the keys of the first row (every row must set the same), plus `computed` ones given as SQL
+ * (the same for every row); PostgreSQL reads each JSON value as its column's type (ISO timestamps,
+ * arrays, nested JSON). `overridingSystemValue` lets the rows carry ids drawn beforehand for an
+ * identity column. The caller may append `on conflict` and `returning`.
+ */
+export function insertJsonRows<T extends PgTable>(
+  table: T,
+  rows: readonly { [K in keyof InferInsertModel<T>]?: InferInsertModel<T>[K] }[],
+  options: {
+    overridingSystemValue?: boolean;
+    computed?: { [K in keyof InferInsertModel<T>]?: SQL };
+    where?: SQL;
+  } = {},
+): SQL {
+  const info = infoOf(table);
+  const first = rows[0] as Record<string, unknown> | undefined;
+  if (!first) throw new Error(`no rows to insert into ${info.name}`);
+  const keys = Object.keys(first).filter((key) => first[key] !== undefined);
+  const nameOf = (key: string) => {
+    const column = info.byKey.get(key);
+    if (!column) throw new Error(`${info.name} has no column ${key}`);
+    return column.name;
+  };
+  const names = keys.map(nameOf);
+  const records = rows.map((row) => {
+    const record = row as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    let set = 0;
+    for (const key of Object.keys(record)) {
+      if (record[key] === undefined) continue;
+      out[nameOf(key)] = record[key];
+      set += 1;
+    }
+    if (set !== keys.length) throw new Error(`every row inserted into ${info.name} must set the same columns`);
+    return out;
+  });
+  const computed = Object.entries(options.computed ?? {}) as [string, SQL][];
+  const target = sql.raw(quote(info.name));
+  const columns = sql.raw([...names, ...computed.map(([key]) => nameOf(key))].map(quote).join(', '));
+  const selected = sql.join(
+    [...(names.length > 0 ? [sql.raw(names.map(quote).join(', '))] : []), ...computed.map(([, value]) => value)],
+    sql`, `,
+  );
+  const overriding = options.overridingSystemValue ? sql` overriding system value` : sql``;
+  const where = options.where ? sql` where ${options.where}` : sql``;
+  return sql`insert into ${target} (${columns})${overriding}
+    select ${selected} from jsonb_populate_recordset(null::${target}, ${jsonText(records)}::jsonb)${where}`;
+}
+
+const UNSTORABLE_ESCAPE = /\\ud[89a-f]|\\u0000/i;
+
+type WellFormed = { isWellFormed(): boolean; toWellFormed(): string };
+
+function wellFormed(text: string): string {
+  const string = text as unknown as WellFormed;
+  return (string.isWellFormed() ? text : string.toWellFormed()).replaceAll('\u0000', '\ufffd');
+}
+
+/** The value with every string, object keys included, made well-formed UTF-16 without NUL. */
+function wellFormedDeep(value: unknown): unknown {
+  if (typeof value === 'string') return wellFormed(value);
+  if (Array.isArray(value)) return value.map(wellFormedDeep);
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([key, v]) => [wellFormed(key), wellFormedDeep(v)]));
+  }
+  return value;
+}
+
+/**
+ * JSON for a `::jsonb` parameter. A lone UTF-16 surrogate or a NUL in a string (malformed input a
+ * JSON body can carry, in a value or a key) becomes U+FFFD: PostgreSQL's JSON parser refuses the
+ * `\ud800` and `\u0000` escapes JSON.stringify writes for them.
+ */
+export function jsonText(value: unknown): string {
+  const text = JSON.stringify(value);
+  // Only such a character (or text that spells one out) puts these escapes in the output: the rare slow path.
+  return UNSTORABLE_ESCAPE.test(text) ? JSON.stringify(wellFormedDeep(value)) : text;
 }
 
 /** Maps a `returning *` (or `select *`) row of the table to its model, decoding as drizzle's queries do. */

@@ -22,19 +22,14 @@ export interface IngestService {
  * up when an item is processed rather than at start, so the order of the triage and ingest modules
  * does not matter; without one, the triage this module built from config stands in.
  */
-function triageOf(ctx: AppContext, fallback: TextAssessor | null): { assess: AssessFn; inline: () => boolean } {
+function triageOf(ctx: AppContext, fallback: TextAssessor | null): AssessFn {
   const current = () => (ctx.services.get('triage') as TextAssessor | undefined) ?? fallback;
-  return {
-    assess: async (item, author, source, history) => {
-      const triage = current();
-      if (!triage) {
-        throw new AppError('upstream_failed', 'No triage service is registered; the item waits in the queue.');
-      }
-      return assessWith(triage, ctx.db)(item, author, source, history);
-    },
-    // The embedded classifier answers in under a millisecond, so it runs inside the receipt's
-    // transaction; OpenAI is a network call, so its items are stored first and triaged by the queue.
-    inline: () => current()?.provider === 'embedded',
+  return async (item, author, source, history) => {
+    const triage = current();
+    if (!triage) {
+      throw new AppError('upstream_failed', 'No triage service is registered; the item waits in the queue.');
+    }
+    return assessWith(triage, ctx.db)(item, author, source, history);
   };
 }
 
@@ -53,12 +48,10 @@ export const ingestModule: ModuleFactory = async (ctx): Promise<EarshotModule> =
   // Until a triage module registers the `triage` service, ingestion builds triage itself from config
   // (OpenAI with the embedded classifier as fallback, or the embedded classifier alone).
   const fallback = ctx.services.has('triage') ? null : createTriage({ config, logger, db });
-  const triage = triageOf(ctx, fallback);
   const pipeline = createIngestPipeline({
     db,
     logger,
-    assess: triage.assess,
-    inline: triage.inline,
+    assess: triageOf(ctx, fallback),
     groupingWindowMinutes: config.EARSHOT_GROUPING_WINDOW_MINUTES,
     maxTextLength: config.EARSHOT_MAX_TEXT_LENGTH,
     concurrency: config.EARSHOT_INGEST_CONCURRENCY,

@@ -1,14 +1,17 @@
-import { and, asc, eq, isNull, type SQL, sql } from 'drizzle-orm';
-import { type Database, rowsOf } from '../db/database.js';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { type Database, rowsOf, sqlArray } from '../db/database.js';
+import { rowOf } from '../db/rows.js';
 import { authors, items, sources } from '../db/schema/index.js';
 import { AppError, isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { addLogContext, runWithLogContext } from '../observability/log-context.js';
+import { runWithLogContext } from '../observability/log-context.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Author, Item, Source } from '../tickets/types.js';
 import type { Assessment } from '../triage/types.js';
-import { ingestItem, type ProcessedItem, processItem } from './process-item.js';
-import { type InboundItem, type StoredItem, storeItem, validateInbound } from './store-item.js';
+import { createCoalescer } from './coalesce.js';
+import { processBatch, type TriagedItem } from './process-batch.js';
+import { type ProcessedItem, processItem } from './process-item.js';
+import { type InboundItem, type StoredItem, type StoreRequest, storeItems, validateInbound } from './store-item.js';
 
 /** What triage reads of an item: a stored one, or one about to be stored. */
 export type TriageSubject = Pick<Item, 'text' | 'tags' | 'language'>;
@@ -39,23 +42,26 @@ export interface PipelineOptions {
   db: Database;
   /** Null stores items without triaging them (an import run where another process triages). */
   assess: AssessFn | null;
-  /**
-   * Whether `assess` runs in-process right now (the embedded classifier: no network). Then `receive`
-   * stores, triages and processes an item in one transaction before it answers; otherwise (OpenAI),
-   * and whenever that transaction fails, the item is stored first and triaged by the queue.
-   */
-  inline?: () => boolean;
   logger: Logger;
   groupingWindowMinutes: number;
   maxTextLength: number;
   /** Items triaged at once by this process's queue. */
   concurrency?: number;
+  /** Most triaged items made into tickets in one transaction. */
+  batchSize?: number;
+  /** Such transactions open at once in this process. */
+  writers?: number;
+  /** Receipt statements in flight at once; receipts arriving meanwhile are stored together in the next. */
+  storesInFlight?: number;
   /**
-   * Items processed on receipt at once (in-process triage). When more arrive than that, and for as
-   * long as the queue then has work, receipts only store the item and queue it: in a burst the
-   * receipts stay fast and processing catches up at the queue's pace. Default: four times `concurrency`.
+   * A batch smaller than `batchSize` waits for more items while they keep arriving: until none has
+   * come for `lingerGapMs`, and at most `lingerMs` after its first. A lone item (a quiet hour) waits
+   * only the gap; under steady load a batch takes everything that came in up to `lingerMs`, and every
+   * one of those items shares one commit and a handful of statements. Tens of milliseconds on a card
+   * that then waits its turn at Slack's one message per second per channel.
    */
-  inlineConcurrency?: number;
+  lingerMs?: number;
+  lingerGapMs?: number;
   /** How often the sweep looks for items nobody processed (a crash, a failed triage). */
   sweepIntervalMs?: number;
   /** Items younger than this are left to the replica that received them. */
@@ -67,11 +73,12 @@ export interface PipelineOptions {
 
 export interface IngestPipeline {
   /**
-   * The durable receipt. With in-process triage the item is stored, triaged and made (part of) a
-   * ticket in one transaction; else it is stored, then queued for triage off the caller's path.
-   * `source` is the item's source when the caller has just read it. With `confirmSource` the caller
-   * took `source` from a cache and decided on it (its secret, its settings): before anything is
-   * stored, receive confirms the row unchanged (`sourceIsCurrent`) and else throws `sourceChanged()`.
+   * The durable receipt: the item is stored (one statement), then queued for triage and processing
+   * off the caller's path. `source` is the item's source when the caller has just read it. With
+   * `confirmSource` the caller took `source` from a cache and decided on it (its secret, its
+   * settings): the same statement stores nothing unless that row is unchanged (same secret, still
+   * enabled, not updated since),
+   * and else `receive` throws `sourceChanged()`.
    */
   receive(inbound: InboundItem, context?: { source?: Source; confirmSource?: boolean }): Promise<StoredItem>;
   /** Queues a stored item for triage and processing; repeats are ignored. */
@@ -87,7 +94,7 @@ export interface IngestPipeline {
   stop(): Promise<void>;
 }
 
-/** How long a source row read for in-transaction triage is reused (its name and kind never change). */
+/** How long a source row read for triage is reused (its name and kind never change). */
 const SOURCE_TTL_MS = 30_000;
 
 /** What `receive` throws when a source the caller took from a cache changed since: check it again. */
@@ -102,79 +109,135 @@ export function isSourceChanged(err: unknown): boolean {
   return isAppError(err, 'conflict') && err.details.field === 'source';
 }
 
-/**
- * True while the source row is as the caller read it: same secret, still enabled, not updated
- * since (every change Earshot makes sets `updated_at`; compared at the millisecond a Date keeps).
- */
-function sourceUnchanged(source: Source): SQL {
-  return sql`exists (select 1 from sources where id = ${source.id} and enabled
-    and secret is not distinct from ${source.secret}
-    and date_trunc('milliseconds', updated_at) = ${source.updatedAt.toISOString()}::timestamptz)`;
+/** A stored item on its way to a ticket, with what triage and the listeners read. */
+interface Queued {
+  item: Item;
+  author: Author;
+  source: Source;
+  history: AuthorHistory;
 }
 
-/** One read: whether a source taken from a cache is still as it was read. */
-export async function sourceIsCurrent(db: Database, source: Source): Promise<boolean> {
-  const [row] = rowsOf<{ current: boolean }>(await db.execute(sql`select ${sourceUnchanged(source)} as current`));
-  return row?.current === true;
-}
+type Triaged = Queued & TriagedItem;
 
 /**
- * The ingest pipeline. With in-process triage, `ingestItem` is the receipt: one transaction stores,
- * triages and processes the item on the request path (one commit, the item never read back). With
- * triage over the network, `storeItem` is the durable receipt, and triage and `processItem` run in
- * a bounded in-process queue. Either way a periodic sweep of `processed_at is null` picks up
- * whatever a crash or a failed triage left behind, so no stored item is ever lost.
+ * The ingest pipeline. `storeItem` is the durable receipt (one statement, answered as soon as it
+ * commits); then, off the caller's path, a bounded in-process queue triages items (`concurrency`
+ * at once) and makes whatever is triaged into tickets in batches (`processBatch`: up to `batchSize`
+ * items a transaction, `writers` transactions at once), so a burst costs a commit per batch, not
+ * per item. An item's receipt hands the queue its rows; the sweep's items are read back in one
+ * statement per batch. A periodic sweep of `processed_at is null` picks up whatever a crash or a
+ * failed triage left behind, so no stored item is ever lost.
  */
 export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
   const { db } = options;
   const log = options.logger.child({ component: 'ingest' });
   const concurrency = Math.max(1, options.concurrency ?? 4);
-  const inlineConcurrency = Math.max(1, options.inlineConcurrency ?? 4 * concurrency);
+  const batchSize = Math.max(1, options.batchSize ?? 100);
+  const writers = Math.max(1, options.writers ?? 2);
+  const lingerMs = Math.max(0, options.lingerMs ?? 50);
+  const lingerGapMs = Math.min(lingerMs, Math.max(0, options.lingerGapMs ?? 10));
   const sweepIntervalMs = options.sweepIntervalMs ?? 30_000;
   const defaultGraceMs = options.sweepGraceMs ?? 15_000;
   const sweepBatch = options.sweepBatch ?? 200;
 
-  const pending: number[] = [];
+  const limits = { maxTextLength: options.maxTextLength };
+  // Receipts arriving while others are being stored share the next statement (and its commit).
+  const store = createCoalescer((requests: StoreRequest[]) => storeItems(db, requests, limits), {
+    maxInFlight: Math.max(1, options.storesInFlight ?? 1),
+    maxGroup: batchSize,
+  });
+
+  /** Every item in one of the three stages below or in flight, so none is queued twice. */
   const known = new Set<number>();
+  /** Stored items known by id only (the sweep, a repeat of an unprocessed item): read back first. */
+  const unread: number[] = [];
+  /** Items waiting for triage. */
+  const untriaged: Queued[] = [];
+  /** Items triaged, waiting for a batch. */
+  const triaged: Triaged[] = [];
   const listeners: ProcessedListener[] = [];
-  let active = 0;
-  /** Items being ingested in one transaction on a caller's path, and their listeners (for idle()). */
-  let inlineActive = 0;
-  /** Of those, the ones not yet committed (for inlineConcurrency). */
-  let inlineInFlight = 0;
+  let reading = false;
+  let triaging = 0;
+  let writing = 0;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  /** Set while triaged items wait for company (`lingerMs`); cleared when a batch takes them. */
+  let linger: NodeJS.Timeout | undefined;
+  let lingered = false;
+  /** When the first of the waiting items, and the latest, became ready. */
+  let firstReadyAt = 0;
+  let lastReadyAt = 0;
+  const lingerCheck = () => {
+    linger = undefined;
+    const now = performance.now();
+    const wait = Math.min(lastReadyAt + lingerGapMs, firstReadyAt + lingerMs) - now;
+    if (wait > 0) linger = setTimeout(lingerCheck, wait);
+    else lingered = true;
+    pump();
+  };
   let idleWaiters: (() => void)[] = [];
 
+  const busy = () =>
+    linger !== undefined ||
+    reading ||
+    triaging > 0 ||
+    writing > 0 ||
+    unread.length > 0 ||
+    untriaged.length > 0 ||
+    triaged.length > 0;
+
   const settleIdle = () => {
-    if (active > 0 || inlineActive > 0 || pending.length > 0) return;
+    if (busy()) return;
     const waiters = idleWaiters;
     idleWaiters = [];
     for (const resolve of waiters) resolve();
   };
 
+  const forget = (itemIds: readonly number[]) => {
+    for (const id of itemIds) known.delete(id);
+  };
+
+  // Each stage's unit of work is its own in the logs, whichever request or sweep queued it.
   const pump = () => {
-    while (active < concurrency && pending.length > 0) {
-      const itemId = pending.shift()!;
-      active += 1;
-      void handle(itemId).finally(() => {
-        active -= 1;
-        known.delete(itemId);
+    while (writing < writers && triaged.length > 0) {
+      if (triaged.length < batchSize && !lingered && !stopped && lingerMs > 0) {
+        linger ??= setTimeout(lingerCheck, lingerGapMs);
+        break;
+      }
+      lingered = false;
+      clearTimeout(linger);
+      linger = undefined;
+      const batch = triaged.splice(0, batchSize);
+      writing += 1;
+      void runWithLogContext({}, () => writeBatch(batch), { fresh: true }).finally(() => {
+        writing -= 1;
+        forget(batch.map((e) => e.item.id));
         pump();
-        settleIdle();
+      });
+    }
+    while (triaging < concurrency && untriaged.length > 0) {
+      const queued = untriaged.shift()!;
+      triaging += 1;
+      void runWithLogContext({ itemId: queued.item.id }, () => triageQueued(queued), { fresh: true }).finally(() => {
+        triaging -= 1;
+        pump();
+      });
+    }
+    if (!reading && unread.length > 0) {
+      const ids = unread.splice(0, batchSize);
+      reading = true;
+      void readQueued(ids).finally(() => {
+        reading = false;
+        pump();
       });
     }
     settleIdle();
   };
 
-  // Each item is its own unit of work in the logs, whichever request or sweep queued it.
-  const handle = (itemId: number): Promise<void> =>
-    runWithLogContext({ itemId }, () => handleItem(itemId), { fresh: true });
-
   /**
-   * Sources for in-transaction triage and the ingest counter's label when the caller did not pass
-   * one. Both read only the name and kind, which never change; the rest is at most `SOURCE_TTL_MS`
-   * old (listeners' context).
+   * Sources for triage and the ingest counter's label when the caller did not pass one. Both read
+   * only the name and kind, which never change; the rest is at most `SOURCE_TTL_MS` old (listeners'
+   * context).
    */
   const sourceRows = new Map<number, { source: Source; readAt: number }>();
   async function sourceById(sourceId: number): Promise<Source | null> {
@@ -210,136 +273,108 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
     options.metrics?.itemsIngested.inc({ source, outcome: duplicate ? 'duplicate' : 'new' });
   }
 
-  /**
-   * Triages the item (one read first: whether it is a repeat, and its author as stored with their
-   * ticket count), then stores and processes it in one transaction. Triage runs before the
-   * transaction, so a triage that reads its settings from the database never waits for a connection
-   * its own transaction holds. Answers null for a repeat, and when this failed for a reason other
-   * than the item itself (triage threw, the database refused): the caller then takes the two-phase
-   * path, and the queue and the sweep retry the item. With `confirm`, the same read confirms the
-   * given source unchanged (no round trip of its own); `confirmed` tells the caller it did.
-   */
-  async function receiveInline(
-    inbound: InboundItem,
-    given: Source | undefined,
-    confirm: boolean,
-  ): Promise<{ stored: StoredItem | null; confirmed: boolean }> {
-    const text = validateInbound(inbound, { maxTextLength: options.maxTextLength });
-    inlineActive += 1;
-    inlineInFlight += 1;
-    let done: { result: Awaited<ReturnType<typeof ingestItem>>; source: Source } | null = null;
-    let confirmed = false;
-    let changed = false;
+  /** Reads back stored items known by id, with their author, source and history, in one statement. */
+  async function readQueued(ids: number[]): Promise<void> {
     try {
-      const [known, source] = await Promise.all([
-        readAuthorBeforeIngest(db, inbound, confirm && given ? given : null),
-        given ? Promise.resolve(given) : sourceById(inbound.sourceId),
-      ]);
-      confirmed = confirm && known.sourceCurrent;
-      changed = confirm && !known.sourceCurrent;
-      if (!changed && !known.stored && source) {
-        const assessment = await triage(
-          { text, tags: [...new Set(inbound.tags ?? [])], language: inbound.language ?? null },
-          known.author,
-          source,
-          known.history,
-        );
-        const result = await ingestItem(db, inbound, assessment, {
-          groupingWindowMinutes: options.groupingWindowMinutes,
-          maxTextLength: options.maxTextLength,
-          unseen: true,
-        });
-        done = { result, source };
-      }
-    } catch (err) {
-      log.warn(
-        { err, externalId: inbound.externalId },
-        'could not process the item on receipt; storing it for the triage queue',
+      const rows = rowsOf<{
+        item: Record<string, unknown>;
+        author: Record<string, unknown>;
+        source: Record<string, unknown>;
+        previous_contacts: number;
+      }>(
+        await db.execute(sql`
+          select row_to_json(i) as item, row_to_json(a) as author, row_to_json(s) as source,
+                 (select count(*)::int from tickets t where t.author_id = a.id) as previous_contacts
+          from items i join authors a on a.id = i.author_id join sources s on s.id = i.source_id
+          where i.id = any(${sqlArray(ids, 'bigint')}) and i.processed_at is null`),
       );
-    } finally {
-      inlineInFlight -= 1;
+      const found = new Set<number>();
+      for (const row of rows) {
+        const item = rowOf(items, row.item);
+        found.add(item.id);
+        untriaged.push({
+          item,
+          author: rowOf(authors, row.author),
+          source: rowOf(sources, row.source),
+          history: { previousContacts: Number(row.previous_contacts) },
+        });
+      }
+      // Gone, or processed meanwhile (another replica's sweep): nothing to do.
+      forget(ids.filter((id) => !found.has(id)));
+    } catch (err) {
+      forget(ids);
+      log.error({ err, items: ids.length }, 'reading queued items failed; the sweep will retry them');
     }
-    if (!done) {
-      inlineActive -= 1;
-      settleIdle();
-      if (changed) throw sourceChanged();
-      return { stored: null, confirmed };
-    }
-    // Committed: from here on the item is answered as processed, whatever a listener does.
-    const { result, source } = done;
-    countIngested(source.name, result.duplicate);
-    addLogContext({ itemId: result.item.id, ticketId: result.ticket.id });
-    if (result.outcome !== 'already_processed') {
-      log.info({ itemId: result.item.id, ticketId: result.ticket.id, outcome: result.outcome }, 'item processed');
-    }
-    // Off the caller's path, so a listener never delays the receipt; idle() waits for it.
-    const listeners =
-      result.outcome === 'already_processed' ? Promise.resolve() : notify(result, { author: result.author, source });
-    void listeners.finally(() => {
-      inlineActive -= 1;
-      settleIdle();
-    });
-    return { stored: { item: result.item, author: result.author, duplicate: result.duplicate }, confirmed };
   }
 
-  async function handleItem(itemId: number): Promise<void> {
+  async function triageQueued(queued: Queued): Promise<void> {
     try {
-      const [row] = await db
-        .select({ item: items, author: authors, source: sources })
-        .from(items)
-        .innerJoin(authors, eq(authors.id, items.authorId))
-        .innerJoin(sources, eq(sources.id, items.sourceId))
-        .where(eq(items.id, itemId));
-      if (!row || row.item.processedAt) return;
-      const assessment = await triage(row.item, row.author, row.source);
-      const result = await processItem(
-        db,
-        { itemId, assessment },
-        { groupingWindowMinutes: options.groupingWindowMinutes },
-      );
-      addLogContext({ ticketId: result.ticket.id });
-      if (result.outcome !== 'already_processed') {
-        log.info({ itemId, ticketId: result.ticket.id, outcome: result.outcome }, 'item processed');
-      }
-      await notify(result, { author: row.author, source: row.source });
+      const assessment = await triage(queued.item, queued.author, queued.source, queued.history);
+      lastReadyAt = performance.now();
+      if (triaged.length === 0) firstReadyAt = lastReadyAt;
+      triaged.push({ ...queued, assessment });
     } catch (err) {
       // The item stays unprocessed; the sweep will try it again.
-      log.error({ err, itemId }, 'processing an item failed; the sweep will retry it');
+      forget([queued.item.id]);
+      log.error({ err, itemId: queued.item.id }, 'triaging an item failed; the sweep will retry it');
+    }
+  }
+
+  /**
+   * One transaction for the batch; if it fails, each item gets a transaction of its own, so one
+   * item the database refuses does not hold back the rest (it stays for the sweep).
+   */
+  async function writeBatch(batch: Triaged[]): Promise<void> {
+    const grouping = { groupingWindowMinutes: options.groupingWindowMinutes };
+    let results: (ProcessedItem | null)[];
+    try {
+      results = await processBatch(db, batch, grouping);
+    } catch (err) {
+      log.warn({ err, items: batch.length }, 'processing a batch failed; processing its items one by one');
+      results = [];
+      for (const { item, assessment } of batch) {
+        try {
+          results.push(await processItem(db, { itemId: item.id, assessment }, grouping));
+        } catch (itemErr) {
+          results.push(null);
+          log.error({ err: itemErr, itemId: item.id }, 'processing an item failed; the sweep will retry it');
+        }
+      }
+    }
+    for (const [index, result] of results.entries()) {
+      const { author, source } = batch[index]!;
+      if (!result || result.outcome === 'already_processed') continue;
+      log.info({ itemId: result.item.id, ticketId: result.ticket.id, outcome: result.outcome }, 'item processed');
+      await notify(result, { author, source });
     }
   }
 
   const pipeline: IngestPipeline = {
     async receive(inbound, context = {}) {
-      let confirm = context.confirmSource === true && context.source !== undefined;
-      // Not after stop(): the item is stored and left to the next start's sweep, as queued ones are.
-      // Not beyond inlineConcurrency, nor while the queue works: then the receipt alone is cheap
-      // (a burst's receipts keep up), and the queue catches up.
-      if (
-        !stopped &&
-        options.assess &&
-        inlineInFlight < inlineConcurrency &&
-        active === 0 &&
-        pending.length === 0 &&
-        options.inline?.()
-      ) {
-        const inline = await receiveInline(inbound, context.source, confirm);
-        if (inline.stored) return inline.stored;
-        confirm = confirm && !inline.confirmed;
+      // The caller's own error for bad input, before it joins other receipts' statement.
+      validateInbound(inbound, limits);
+      const cached = context.confirmSource === true ? context.source : undefined;
+      const stored = await store({ inbound, ...(cached ? { confirm: cached } : {}) });
+      if ('refused' in stored) throw sourceChanged();
+      const source = context.source ?? (await sourceById(inbound.sourceId));
+      countIngested(source?.name ?? String(inbound.sourceId), stored.duplicate);
+      if (!stored.item.processedAt) {
+        // A new item's rows are at hand; a repeat of one a crash left unprocessed is read back.
+        if (stored.duplicate || !source) pipeline.enqueue(stored.item.id);
+        else
+          queue({
+            item: stored.item,
+            author: stored.author,
+            source,
+            history: { previousContacts: stored.previousContacts },
+          });
       }
-      // Nothing stored yet: a cached source not confirmed on the way gets its own read.
-      if (confirm && context.source && !(await sourceIsCurrent(db, context.source))) throw sourceChanged();
-      const stored = await storeItem(db, inbound, { maxTextLength: options.maxTextLength });
-      if (options.metrics) {
-        const source = context.source ?? (await sourceById(inbound.sourceId));
-        countIngested(source?.name ?? String(inbound.sourceId), stored.duplicate);
-      }
-      if (!stored.item.processedAt) pipeline.enqueue(stored.item.id);
-      return stored;
+      return { item: stored.item, author: stored.author, duplicate: stored.duplicate };
     },
     enqueue(itemId) {
       if (stopped || !options.assess || known.has(itemId)) return;
       known.add(itemId);
-      pending.push(itemId);
+      unread.push(itemId);
       pump();
     },
     async sweep(sweepOptions = {}) {
@@ -365,7 +400,7 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
       listeners.push(listener);
     },
     idle() {
-      if (active === 0 && inlineActive === 0 && pending.length === 0) return Promise.resolve();
+      if (!busy()) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
     start() {
@@ -389,54 +424,26 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
-      // Queued items not yet started stay unprocessed in the database; the next sweep takes them.
-      for (const itemId of pending.splice(0)) known.delete(itemId);
+      // Items not yet in a batch stay unprocessed in the database; the next sweep takes them.
+      const dropped = [
+        ...unread.splice(0),
+        ...untriaged.splice(0).map((q) => q.item.id),
+        ...triaged.splice(0).map((t) => t.item.id),
+      ];
+      forget(dropped);
+      clearTimeout(linger);
+      linger = undefined;
       await pipeline.idle();
     },
   };
-  return pipeline;
-}
 
-/**
- * One statement before an item is ingested in one transaction: whether (source, external id) is
- * stored already, and the author as the receipt will store them (the source's facts over the stored
- * ones, Earshot's VIP flag kept) with their ticket count; with `confirm`, whether that source row is
- * unchanged since the caller read it.
- */
-async function readAuthorBeforeIngest(
-  db: Database,
-  inbound: InboundItem,
-  confirm: Source | null,
-): Promise<{ stored: boolean; author: AuthorFacts; history: AuthorHistory; sourceCurrent: boolean }> {
-  const [row] = rowsOf<{
-    source_current: boolean;
-    stored: boolean;
-    id: number | null;
-    handle: string | null;
-    follower_count: number | null;
-    verified: boolean | null;
-    vip: boolean | null;
-    previous_contacts: number | null;
-  }>(
-    await db.execute(sql`
-      select ${confirm ? sourceUnchanged(confirm) : sql`true`} as source_current,
-             exists (select 1 from items where source_id = ${inbound.sourceId} and external_id = ${inbound.externalId}) as stored,
-             a.id, a.handle, a.follower_count, a.verified, a.vip,
-             (select count(*)::int from tickets t where t.author_id = a.id) as previous_contacts
-      from (select 1) as one
-      left join authors a on a.source_id = ${inbound.sourceId} and a.external_id = ${inbound.author.externalId}`),
-  );
-  const given = inbound.author;
-  return {
-    sourceCurrent: row?.source_current === true,
-    stored: row?.stored === true,
-    author: {
-      id: row?.id ?? null,
-      handle: given.handle ?? row?.handle ?? null,
-      followerCount: given.followerCount ?? row?.follower_count ?? 0,
-      verified: given.verified ?? row?.verified ?? false,
-      vip: row?.vip ?? false,
-    },
-    history: { previousContacts: Number(row?.previous_contacts ?? 0) },
-  };
+  /** Queues a just-stored item with its rows (no read back). */
+  function queue(queued: Queued): void {
+    if (stopped || !options.assess || known.has(queued.item.id)) return;
+    known.add(queued.item.id);
+    untriaged.push(queued);
+    pump();
+  }
+
+  return pipeline;
 }

@@ -10,24 +10,10 @@ import { slaPoliciesFrom, slaPoliciesText } from '../sla/settings.js';
 import { chooseTicketForItem, type GroupingCandidate } from '../tickets/grouping.js';
 import { nextStatus } from '../tickets/lifecycle.js';
 import { slaClockPatch } from '../tickets/sla-clock.js';
-import { recordEvent } from '../tickets/timeline.js';
-import {
-  type Actor,
-  type Author,
-  actorId,
-  type Item,
-  type Priority,
-  type Source,
-  type Ticket,
-} from '../tickets/types.js';
+import { type EventInput, recordEvent } from '../tickets/timeline.js';
+import { type Actor, actorId, type Item, type Priority, type Source, type Ticket } from '../tickets/types.js';
 import { queueRoutingNotice } from '../triage/routing-notice.js';
 import type { Assessment } from '../triage/types.js';
-import {
-  type InboundItem,
-  storeItemInTransaction,
-  storeUnseenItemInTransaction,
-  validateInbound,
-} from './store-item.js';
 
 const INGEST_ACTOR: Actor = { kind: 'system', name: 'ingest' };
 
@@ -63,54 +49,9 @@ export async function processItem(
 }
 
 /**
- * Stores and processes an item in one transaction, with triage already done (in-process triage, run
- * by the caller before the transaction so that nothing holds it open): one commit per item instead
- * of two, and the item is never read back. A repeat returns the stored item's ticket; a repeat of an
- * item stored but not yet processed (a two-phase receipt, a crash) is processed here. Nothing is
- * written if anything fails.
- */
-export async function ingestItem(
-  db: Database,
-  inbound: InboundItem,
-  assessment: Assessment,
-  options: ProcessOptions & {
-    maxTextLength: number;
-    /**
-     * The caller has just found (source, external id) not stored: the author upsert, the item insert,
-     * the locks and the ticket lookups are sent together, in that order (one round trip on postgres.js).
-     */
-    unseen?: boolean;
-  },
-): Promise<ProcessedItem & { duplicate: boolean; author: Author }> {
-  const text = validateInbound(inbound, options);
-  return db.transaction(async (tx) => {
-    if (options.unseen) {
-      // The reads find the author by the key the upsert before them writes it under.
-      const authorId = sql`(select id from authors where source_id = ${inbound.sourceId} and external_id = ${inbound.author.externalId})`;
-      const [stored, reads] = await Promise.all([
-        storeUnseenItemInTransaction(tx, inbound, text),
-        readForProcessing(tx, { ...groupingKeyOf(inbound), authorId }, options.groupingWindowMinutes),
-      ]);
-      if (!stored.duplicate) {
-        const processed = await applyProcessing(tx, stored.item, assessment, options, reads);
-        return { ...processed, duplicate: false, author: stored.author };
-      }
-      // Another delivery got in first: process (or return) the stored item as below.
-    }
-    const stored = await storeItemInTransaction(tx, inbound, text);
-    const item =
-      stored.duplicate && !stored.item.processedAt
-        ? (await tx.select().from(items).where(eq(items.id, stored.item.id)).for('update'))[0]!
-        : stored.item;
-    const processed = await processItemInTransaction(tx, item, assessment, options);
-    return { ...processed, duplicate: stored.duplicate, author: stored.author };
-  });
-}
-
-/**
  * The work of processing, on an item the caller has locked (or just inserted) in `tx`. Per-author and
- * per-conversation advisory locks, always taken in that order, make two items of one conversation
- * processed at the same moment by two workers land in one ticket rather than two.
+ * per-conversation advisory locks (`lockKeysOf`) make two items of one conversation processed at the
+ * same moment by two workers land in one ticket rather than two.
  *
  * Round trips are what an item costs, so independent statements are sent together (postgres.js
  * pipelines them on the transaction's connection; the server still runs them one after another, in
@@ -118,7 +59,7 @@ export async function ingestItem(
  * granted), and the lock statement also reads what decides whether the incident and auto-ack
  * queries are needed at all.
  */
-async function processItemInTransaction(
+export async function processItemInTransaction(
   tx: Database,
   item: Item,
   assessment: Assessment,
@@ -132,27 +73,24 @@ async function processItemInTransaction(
   return applyProcessing(tx, item, assessment, options, reads);
 }
 
-/** What decides grouping, for an item stored or being stored in the same round trip. */
-interface GroupingKey {
-  sourceId: number;
-  /** The author's id, or SQL that finds it (for an author upserted in the same round trip). */
-  authorId: number | SQL;
-  externalId: string;
-  conversationId: string | null;
-  parentExternalId: string | null;
-  createdAt: Date;
-  archived: boolean;
-}
+/** What decides grouping. */
+type GroupingKey = Pick<
+  Item,
+  'sourceId' | 'authorId' | 'externalId' | 'conversationId' | 'parentExternalId' | 'createdAt' | 'archived'
+>;
 
-function groupingKeyOf(inbound: InboundItem): Omit<GroupingKey, 'authorId'> {
-  return {
-    sourceId: inbound.sourceId,
-    externalId: inbound.externalId,
-    conversationId: inbound.conversationId ?? null,
-    parentExternalId: inbound.parentExternalId ?? null,
-    createdAt: inbound.createdAt,
-    archived: inbound.archived ?? false,
-  };
+/**
+ * The advisory locks an item's processing holds: its author's and its conversation's. An item
+ * without a conversation id opens a ticket keyed by its own id (or joins its parent's), so that is
+ * the conversation it locks: a per-item key, never one lock shared by every such item. Every
+ * transaction takes its keys in ascending order of their hash (`lockItem`, the batch's
+ * `lockKeys`), so two never wait on each other in a cycle.
+ */
+export function lockKeysOf(item: GroupingKey): [author: string, conversation: string] {
+  return [
+    `earshot:author:${item.authorId}`,
+    `earshot:conversation:${item.sourceId}:${item.conversationId ?? item.parentExternalId ?? item.externalId}`,
+  ];
 }
 
 interface ProcessingReads {
@@ -225,11 +163,7 @@ interface LockFacts {
  * text, parsed only when it changed (`slaPoliciesFrom`): a statement and a zod parse fewer per item.
  */
 async function lockItem(tx: Database, item: GroupingKey): Promise<LockFacts> {
-  // An item without a conversation id opens a ticket keyed by its own id (or joins its parent's), so
-  // that is the conversation it locks: a per-item key, never one lock shared by every such item.
-  const conversationKey = `earshot:conversation:${item.sourceId}:${item.conversationId ?? item.parentExternalId ?? item.externalId}`;
-  // The same key whether the author id is a value or found by the statement.
-  const authorKey = sql`${'earshot:author:'}::text || (${item.authorId})::text`;
+  const [authorKey, conversationKey] = lockKeysOf(item);
   const [row] = rowsOf<{
     incidents_open: boolean;
     source_kind: Source['kind'] | null;
@@ -237,8 +171,8 @@ async function lockItem(tx: Database, item: GroupingKey): Promise<LockFacts> {
     sla_policies: string | null;
   }>(
     await tx.execute(
-      sql`select pg_advisory_xact_lock(hashtext(${authorKey})),
-                 pg_advisory_xact_lock(hashtext(${conversationKey})),
+      sql`select pg_advisory_xact_lock(least(hashtext(${authorKey}), hashtext(${conversationKey}))),
+                 pg_advisory_xact_lock(greatest(hashtext(${authorKey}), hashtext(${conversationKey}))),
                  exists (select 1 from incidents where status = 'open') as incidents_open,
                  (select kind from sources where id = ${item.sourceId}) as source_kind,
                  (select settings from sources where id = ${item.sourceId}) as source_settings,
@@ -323,6 +257,36 @@ function ticketFromItem(item: Item, assessment: Assessment) {
   };
 }
 
+/** A new live ticket's row: its first item's columns, its SLA due times, and the state it opens in. */
+export function newTicketValues(item: Item, assessment: Assessment, now: Date, slaPolicies: SlaPolicies) {
+  return {
+    ...ticketFromItem(item, assessment),
+    status: 'new' as const,
+    // The clock starts when Earshot learns of the item, so a backfilled post is not born breached.
+    ...computeDueTimes(assessment.priority, now, slaPolicies),
+    // Set rather than left to the columns' defaults, so the event and card row sent with the insert carry them.
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** The `created` event a new live ticket's timeline starts with. */
+export function createdEvent(item: Item, assessment: Assessment): EventInput {
+  const { triage } = assessment;
+  return {
+    actor: INGEST_ACTOR,
+    type: 'created',
+    after: { status: 'new', priority: assessment.priority, category: triage.category, channel: assessment.channel },
+    details: {
+      itemId: item.id,
+      provider: triage.provider,
+      reasons: assessment.priorityReasons,
+      notify: assessment.notify ?? null,
+    },
+  };
+}
+
 async function openTicket(
   tx: Database,
   item: Item,
@@ -331,50 +295,21 @@ async function openTicket(
   slaPolicies: SlaPolicies,
   markProcessed: MarkProcessed,
 ): Promise<Done<'opened'>> {
-  const { triage } = assessment;
-  // Set rather than left to the columns' defaults, so the event and card row sent with the insert carry them.
-  const opened = { status: 'new', version: 1 } as const;
+  const values = newTicketValues(item, assessment, now, slaPolicies);
   // The ticket is not back yet when its event, card row and the item's mark are sent (the three
   // statements go in one round trip): they find its id as the sequence's value in this session,
   // which the insert just before them on the transaction's connection has set.
   const ticketId = sql`currval(pg_get_serial_sequence('tickets', 'id'))`;
   // Raw SQL with drizzle's column encoding (insertInto): the builder costs far more CPU per item.
   const insertTicket = async () =>
-    rowsOf<Record<string, unknown>>(
-      await tx.execute(
-        sql`${insertInto(tickets, {
-          ...ticketFromItem(item, assessment),
-          status: opened.status,
-          // The clock starts when Earshot learns of the item, so a backfilled post is not born breached.
-          ...computeDueTimes(assessment.priority, now, slaPolicies),
-          version: opened.version,
-          createdAt: now,
-          updatedAt: now,
-        })} returning *`,
-      ),
-    );
+    rowsOf<Record<string, unknown>>(await tx.execute(sql`${insertInto(tickets, values)} returning *`));
   // Called first, so its statement is the first sent.
   const [[row]] = await Promise.all([
     insertTicket(),
     recordEvent(
       tx,
-      { id: ticketId, channel: assessment.channel, version: opened.version },
-      {
-        actor: INGEST_ACTOR,
-        type: 'created',
-        after: {
-          status: opened.status,
-          priority: assessment.priority,
-          category: triage.category,
-          channel: assessment.channel,
-        },
-        details: {
-          itemId: item.id,
-          provider: triage.provider,
-          reasons: assessment.priorityReasons,
-          notify: assessment.notify ?? null,
-        },
-      },
+      { id: ticketId, channel: assessment.channel, version: values.version },
+      createdEvent(item, assessment),
     ),
     markProcessed(ticketId),
   ]);

@@ -1,9 +1,9 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { type Database, rowsOf } from '../db/database.js';
-import { insertInto, rowOf } from '../db/rows.js';
+import { jsonText, rowOf } from '../db/rows.js';
 import { authors, items } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
-import type { Author, Item } from '../tickets/types.js';
+import type { Author, Item, Source } from '../tickets/types.js';
 
 /** An inbound post or message from any channel, in Earshot's own shape. */
 export interface InboundItem {
@@ -46,18 +46,188 @@ export function normalizeText(text: string): string {
   return text.normalize('NFC').replace(/\r\n?/g, '\n').replace(CONTROL_CHARACTERS, '').trim();
 }
 
+/** A stored item, with what triage reads of the author's past (their tickets so far, for a new item). */
+export type ReceivedItem = StoredItem & { previousContacts: number };
+
+/** One item to store; with `confirm`, only if that source row is unchanged since the caller read it. */
+export interface StoreRequest {
+  inbound: InboundItem;
+  confirm?: Pick<Source, 'id' | 'secret' | 'updatedAt'>;
+}
+
+/** Per request: what was stored or found, or `refused` when its `confirm` source row had changed (nothing written). */
+export type StoreOutcome = ReceivedItem | { refused: true };
+
 /**
  * Stores an inbound item exactly once per (source, external id), with its author, and returns it.
  * This is the durable receipt: once it returns, the item survives a crash and the triage queue will
- * get to it. A repeat (stream overlap, webhook resend, backfill) returns the stored row untouched.
+ * get to it. A repeat (stream overlap, webhook resend, backfill) returns the stored row and its
+ * author as stored, never touching `authors`: a post delivered again after its author was erased
+ * (`/earshot forget`, retention) must not bring their handle and name back. Throws a coded error for
+ * bad input before anything is sent.
  */
 export async function storeItem(
   db: Database,
   inbound: InboundItem,
   limits: { maxTextLength: number },
-): Promise<StoredItem> {
-  const text = validateInbound(inbound, limits);
-  return db.transaction((tx) => storeItemInTransaction(tx, inbound, text));
+): Promise<ReceivedItem> {
+  const [outcome] = await storeItems(db, [{ inbound }], limits);
+  if (!outcome || 'refused' in outcome) throw new Error('storing the item was refused');
+  return outcome;
+}
+
+/**
+ * `storeItem` for many items in one statement, so receipts arriving together share one commit. The
+ * rows go as one JSON parameter (the statement's text never changes with their number), and every
+ * lookup is a subquery by index per row, whatever the planner guesses of the JSON's length: each is
+ * looked up, and only the new ones whose `confirm` source is unchanged upsert their author (once per
+ * author, with the latest facts given) and insert the item (once per post: a later copy in the same
+ * call is answered as a repeat). Every request must have passed `validateInbound`; its normalized
+ * text is what is stored. Answers in the requests' order.
+ */
+export async function storeItems(
+  db: Database,
+  requests: readonly StoreRequest[],
+  limits: { maxTextLength: number },
+): Promise<StoreOutcome[]> {
+  const rows = requests.map(({ inbound, confirm }, idx) => {
+    const author = inbound.author;
+    return {
+      idx,
+      source_id: inbound.sourceId,
+      external_id: inbound.externalId,
+      confirm: confirm !== undefined,
+      secret: confirm?.secret ?? null,
+      source_updated_at: confirm?.updatedAt ?? null,
+      author_external_id: author.externalId,
+      handle: author.handle ?? null,
+      display_name: author.displayName ?? null,
+      follower_count: author.followerCount ?? null,
+      verified: author.verified ?? null,
+      author_language: author.language ?? null,
+      text: validateInbound(inbound, limits),
+      url: inbound.url ?? null,
+      conversation_id: inbound.conversationId ?? null,
+      parent_external_id: inbound.parentExternalId ?? null,
+      language: inbound.language ?? null,
+      raw: inbound.raw ?? null,
+      tags: [...new Set(inbound.tags ?? [])],
+      archived: inbound.archived ?? false,
+      created_at: inbound.createdAt,
+    };
+  });
+  const result = rowsOf<{
+    idx: number;
+    allowed: boolean;
+    existing_item: Record<string, unknown> | null;
+    existing_author: Record<string, unknown> | null;
+    author: Record<string, unknown> | null;
+    item: Record<string, unknown> | null;
+    previous_contacts: number | null;
+  }>(await db.execute(storeItemsSql(jsonText(rows))));
+  const byIdx = new Map(result.map((r) => [r.idx, r]));
+  const firstCopy = new Map<string, number>();
+  const outcomes: StoreOutcome[] = [];
+  for (const [idx, { inbound }] of requests.entries()) {
+    const row = byIdx.get(idx);
+    if (!row?.allowed) {
+      outcomes.push({ refused: true });
+      continue;
+    }
+    // Rows come back as JSON, decoded column by column as drizzle decodes them (rowOf).
+    if (row.existing_item && row.existing_author) {
+      const item = rowOf(items, row.existing_item);
+      outcomes.push({ item, author: rowOf(authors, row.existing_author), duplicate: true, previousContacts: 0 });
+      continue;
+    }
+    if (row.item && row.author) {
+      const key = `${inbound.sourceId}:${inbound.externalId}`;
+      const duplicate = (firstCopy.get(key) ?? idx) !== idx;
+      firstCopy.set(key, firstCopy.get(key) ?? idx);
+      outcomes.push({
+        item: rowOf(items, row.item),
+        author: rowOf(authors, row.author),
+        duplicate,
+        previousContacts: duplicate ? 0 : Number(row.previous_contacts ?? 0),
+      });
+      continue;
+    }
+    // The insert met the unique key: another delivery of the post got in first.
+    outcomes.push({ ...(await racedDuplicate(db, inbound)), previousContacts: 0 });
+  }
+  return outcomes;
+}
+
+/**
+ * The statement behind `storeItems`. An author given by several new items of the call gets, for each
+ * fact, the latest copy that states it, as the calls one after the other would leave it; a follower
+ * count or verified flag no copy states stays as stored (else 0 and false).
+ */
+function storeItemsSql(rows: string): SQL {
+  return sql`
+    with input as (
+      select * from jsonb_to_recordset(${rows}::jsonb) as r(
+        idx int, source_id int, external_id text, confirm boolean, secret text, source_updated_at timestamptz,
+        author_external_id text, handle text, display_name text, follower_count int, verified boolean,
+        author_language text, text text, url text, conversation_id text, parent_external_id text, language text,
+        raw jsonb, tags text[], archived boolean, created_at timestamptz)
+    ),
+    checked as (
+      select r.*, (not r.confirm or exists (
+        select 1 from sources s where s.id = r.source_id and s.enabled and s.secret is not distinct from r.secret
+          and date_trunc('milliseconds', s.updated_at) = r.source_updated_at)) as allowed
+      from input r
+    ),
+    existing as (
+      select idx, found -> 'item' as item, found -> 'author' as author from (
+        select r.idx, (select json_build_object('item', row_to_json(i), 'author', row_to_json(a))
+                       from items i join authors a on a.id = i.author_id
+                       where i.source_id = r.source_id and i.external_id = r.external_id) as found
+        from input r) as looked
+      where found is not null
+    ),
+    fresh as (select * from checked c where c.allowed and not exists (select 1 from existing e where e.idx = c.idx)),
+    author as (
+      insert into authors (source_id, external_id, handle, display_name, follower_count, verified, language)
+      select f.source_id, f.author_external_id,
+             (array_agg(f.handle order by f.idx desc) filter (where f.handle is not null))[1],
+             (array_agg(f.display_name order by f.idx desc) filter (where f.display_name is not null))[1],
+             coalesce((array_agg(f.follower_count order by f.idx desc) filter (where f.follower_count is not null))[1],
+                      (select a.follower_count from authors a
+                       where a.source_id = f.source_id and a.external_id = f.author_external_id), 0),
+             coalesce((array_agg(f.verified order by f.idx desc) filter (where f.verified is not null))[1],
+                      (select a.verified from authors a
+                       where a.source_id = f.source_id and a.external_id = f.author_external_id), false),
+             (array_agg(f.author_language order by f.idx desc) filter (where f.author_language is not null))[1]
+      from fresh f
+      group by f.source_id, f.author_external_id
+      on conflict (source_id, external_id) do update set
+        handle = coalesce(excluded.handle, authors.handle),
+        display_name = coalesce(excluded.display_name, authors.display_name),
+        follower_count = excluded.follower_count,
+        verified = excluded.verified,
+        language = coalesce(excluded.language, authors.language),
+        updated_at = now()
+      returning *
+    ),
+    item as (
+      insert into items (source_id, external_id, author_id, text, url, conversation_id, parent_external_id, language,
+                         raw, tags, archived, created_at)
+      select distinct on (f.source_id, f.external_id) f.source_id, f.external_id, au.id, f.text, f.url,
+             f.conversation_id, f.parent_external_id, f.language, f.raw, f.tags, f.archived, f.created_at
+      from fresh f join author au on au.source_id = f.source_id and au.external_id = f.author_external_id
+      order by f.source_id, f.external_id, f.idx
+      on conflict (source_id, external_id) do nothing
+      returning *
+    )
+    select c.idx, c.allowed, e.item as existing_item, e.author as existing_author,
+           row_to_json(au) as author, row_to_json(it) as item,
+           (select count(*)::int from tickets t where t.author_id = au.id) as previous_contacts
+    from checked c
+    left join existing e on e.idx = c.idx
+    left join author au on au.source_id = c.source_id and au.external_id = c.author_external_id
+    left join item it on it.source_id = c.source_id and it.external_id = c.external_id
+    order by c.idx`;
 }
 
 /** Checks an inbound item and returns its normalized text; throws a coded error for bad input. */
@@ -76,80 +246,6 @@ export function validateInbound(inbound: InboundItem, limits: { maxTextLength: n
   if (!inbound.externalId.trim())
     throw new AppError('invalid_input', 'The item has no id.', { details: { field: 'id' } });
   return text;
-}
-
-/**
- * Looks the post up first (the unique key on source and external id) and on a repeat returns it
- * with its stored author, never touching `authors`: a post delivered again after its author was
- * erased (`/earshot forget`, retention) must not bring their handle and name back. The insert keeps
- * its conflict guard for two deliveries of one post racing past the lookup.
- */
-export async function storeItemInTransaction(tx: Database, inbound: InboundItem, text: string): Promise<StoredItem> {
-  const stored = await findStoredItem(tx, inbound.sourceId, inbound.externalId);
-  if (stored) return { ...stored, duplicate: true };
-  const author = await upsertAuthor(tx, inbound.sourceId, inbound.author);
-  const inserted = await insertItem(tx, inbound, text, author.id);
-  if (inserted) return { item: inserted, author, duplicate: false };
-  return racedDuplicate(tx, inbound);
-}
-
-/**
- * `storeItemInTransaction` for a caller that has just looked (source, external id) up and not found
- * it: the author upsert and the item insert are one statement (the insert takes the author's id
- * from the upsert), so the caller can send it together with statements that find the author by its
- * key. A delivery racing past that lookup is caught by the insert's conflict guard and answered as a
- * repeat, as there.
- */
-export async function storeUnseenItemInTransaction(
-  tx: Database,
-  inbound: InboundItem,
-  text: string,
-): Promise<StoredItem> {
-  // Rows come back as JSON, decoded column by column as drizzle decodes them (rowOf).
-  const [row] = rowsOf<{ author: Record<string, unknown> | null; item: Record<string, unknown> | null }>(
-    await tx.execute(sql`
-      with author as (${upsertAuthorSql(inbound.sourceId, inbound.author)}),
-           item as (${insertItemSql(inbound, text, sql`(select id from author)`)})
-      select (select row_to_json(author) from author) as author, (select row_to_json(item) from item) as item`),
-  );
-  if (!row?.author) throw new Error('upsert into authors returned no row');
-  const author = rowOf(authors, row.author);
-  if (row.item) return { item: rowOf(items, row.item), author, duplicate: false };
-  return racedDuplicate(tx, inbound);
-}
-
-/** The item inserted, or undefined when (source, external id) is stored already. */
-async function insertItem(
-  tx: Database,
-  inbound: InboundItem,
-  text: string,
-  authorId: number,
-): Promise<Item | undefined> {
-  const [row] = rowsOf<Record<string, unknown>>(await tx.execute(insertItemSql(inbound, text, authorId)));
-  return row ? rowOf(items, row) : undefined;
-}
-
-/**
- * Raw SQL with drizzle's column encoding (insertInto), not the query builder, which costs far more
- * CPU per item; `returning *` rows are decoded by `rowOf`.
- */
-function insertItemSql(inbound: InboundItem, text: string, authorId: number | SQL): SQL {
-  return sql`${insertInto(items, {
-    sourceId: inbound.sourceId,
-    externalId: inbound.externalId,
-    authorId,
-    text,
-    url: inbound.url ?? null,
-    conversationId: inbound.conversationId ?? null,
-    parentExternalId: inbound.parentExternalId ?? null,
-    language: inbound.language ?? null,
-    raw: inbound.raw ?? null,
-    tags: [...new Set(inbound.tags ?? [])],
-    archived: inbound.archived ?? false,
-    createdAt: inbound.createdAt,
-  })}
-  on conflict (source_id, external_id) do nothing
-  returning *`;
 }
 
 /** The insert met the unique key: another delivery of the post got in first. */
@@ -171,32 +267,4 @@ async function findStoredItem(
     .innerJoin(authors, eq(authors.id, items.authorId))
     .where(and(eq(items.sourceId, sourceId), eq(items.externalId, externalId)));
   return row;
-}
-
-/** Creates the author or refreshes what the source says of them; Earshot's own VIP flag is kept. */
-async function upsertAuthor(tx: Database, sourceId: number, input: InboundItem['author']): Promise<Author> {
-  const [row] = rowsOf<Record<string, unknown>>(await tx.execute(upsertAuthorSql(sourceId, input)));
-  if (!row) throw new Error('upsert into authors returned no row');
-  return rowOf(authors, row);
-}
-
-/** The author upsert as raw SQL with drizzle's column encoding (see `insertItemSql`). */
-function upsertAuthorSql(sourceId: number, input: InboundItem['author']): SQL {
-  return sql`${insertInto(authors, {
-    sourceId,
-    externalId: input.externalId,
-    handle: input.handle ?? null,
-    displayName: input.displayName ?? null,
-    followerCount: input.followerCount ?? 0,
-    verified: input.verified ?? false,
-    language: input.language ?? null,
-  })}
-  on conflict (source_id, external_id) do update set
-    handle = coalesce(excluded.handle, authors.handle),
-    display_name = coalesce(excluded.display_name, authors.display_name),
-    follower_count = ${input.followerCount == null ? sql`authors.follower_count` : sql`excluded.follower_count`},
-    verified = ${input.verified == null ? sql`authors.verified` : sql`excluded.verified`},
-    language = coalesce(excluded.language, authors.language),
-    updated_at = now()
-  returning *`;
 }

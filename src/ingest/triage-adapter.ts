@@ -8,8 +8,6 @@ import type { AssessFn } from './pipeline.js';
  * `assess(text, context)`. Typed structurally here so ingestion depends on the contract, not the file.
  */
 export interface TextAssessor {
-  /** `embedded` runs in-process (no network), so the pipeline may triage inside the receipt's transaction. */
-  provider?: string;
   assess(
     text: string,
     context?: {

@@ -121,9 +121,9 @@ function createSourceCache(db: Database) {
  * `POST /ingest/:source`: the signed webhook every non-X channel posts to. The order of checks is
  * the order of trust: unknown source (404), size (413), Standard Webhooks signature and timestamp
  * (401), body (400); only then is anything stored. A resend of a stored id answers 200 instead of
- * 202 with the same body, `{ status, id, itemId }`: with triage over the network the ticket is made
- * off the request path, so its id is not part of the answer (it would be missing at 202 and present
- * at a later 200); with the embedded classifier it is made before the answer, which stays the same.
+ * 202 with the same body, `{ status, id, itemId }`: the 202 follows the item's durable store, and
+ * its ticket is made off the request path (triage, then a batch), so the ticket's id is not part of
+ * the answer (it would be missing at 202 and present at a later 200).
  * The source row is kept by name (see `SOURCE_CACHE_TTL_MS`); a request it would refuse, or that
  * `receive` finds it outdated for, is checked again against the row as it is now.
  */

@@ -1,9 +1,9 @@
 import { eq, sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/database.js';
-import { insertInto, rowOf } from '../../src/db/rows.js';
+import { insertInto, insertJsonRows, jsonText, rowOf } from '../../src/db/rows.js';
 import { authors, items, tickets } from '../../src/db/schema/index.js';
-import { storeUnseenItemInTransaction } from '../../src/ingest/store-item.js';
+import { storeItem } from '../../src/ingest/store-item.js';
 import { describeEachDatabase } from '../helpers/database.js';
 import { seedSource } from '../helpers/fixtures.js';
 
@@ -79,13 +79,73 @@ describeEachDatabase('raw inserts with drizzle’s column encoding', (handle) =>
       raw: { id: 'rows-json-1', nested: [1, { b: null }] },
       tags: ['x y', '"q"'],
     };
-    const stored = await db.transaction((tx) => storeUnseenItemInTransaction(tx, inbound, 'hello'));
+    const stored = await storeItem(db, inbound, { maxTextLength: 100 });
     expect(stored.duplicate).toBe(false);
     expect(stored.item).toEqual((await db.select().from(items).where(eq(items.id, stored.item.id)))[0]);
     expect(stored.author).toEqual((await db.select().from(authors).where(eq(authors.id, stored.author.id)))[0]);
     expect(stored.item).toMatchObject({ tags: ['x y', '"q"'], raw: inbound.raw, createdAt: inbound.createdAt });
-    // A second delivery meets the conflict guard and is answered as the stored item.
-    const again = await db.transaction((tx) => storeUnseenItemInTransaction(tx, inbound, 'hello'));
+    // A second delivery is answered as the stored item.
+    const again = await storeItem(db, inbound, { maxTextLength: 100 });
     expect(again).toMatchObject({ duplicate: true, item: { id: stored.item.id } });
+  });
+
+  it('inserts many rows from one JSON value as drizzle’s builder would, ids drawn beforehand included', async () => {
+    const { db } = handle();
+    const source = await seedSource(db, 'rows-many');
+    const [author] = await db.insert(authors).values({ sourceId: source.id, externalId: 'rows-many-a' }).returning();
+    const [drawn] = rowsOf<{ id: number }>(
+      await db.execute(sql`select nextval(pg_get_serial_sequence('tickets', 'id'))::int as id`),
+    );
+    const at = new Date('2026-11-20T10:00:00.123Z');
+    const rows = [
+      {
+        id: drawn!.id,
+        sourceId: source.id,
+        authorId: author!.id,
+        priority: 'P1' as const,
+        priorityReasons: ['refund', 'angry "customer"'],
+        topics: ['order, late', '{braces}'],
+        triage: { nested: { list: [1, 'two', null] } },
+        channel: 'support',
+        lastCustomerMessageAt: at,
+      },
+      {
+        id: drawn!.id + 1_000,
+        sourceId: source.id,
+        authorId: author!.id,
+        priority: 'P4' as const,
+        priorityReasons: [],
+        topics: [],
+        triage: {},
+        channel: 'support',
+        lastCustomerMessageAt: at,
+      },
+    ];
+    const inserted = rowsOf<Record<string, unknown>>(
+      await db.execute(sql`${insertJsonRows(tickets, rows, { overridingSystemValue: true })} returning *`),
+    ).map((row) => rowOf(tickets, row));
+    expect(inserted.map((t) => t.id).sort((a, b) => a - b)).toEqual([drawn!.id, drawn!.id + 1_000]);
+    for (const ticket of inserted) {
+      expect(ticket).toEqual((await db.select().from(tickets).where(eq(tickets.id, ticket.id)))[0]);
+    }
+    expect(inserted.find((t) => t.id === drawn!.id)).toMatchObject({
+      status: 'new',
+      priorityReasons: ['refund', 'angry "customer"'],
+      topics: ['order, late', '{braces}'],
+      triage: { nested: { list: [1, 'two', null] } },
+      lastCustomerMessageAt: at,
+    });
+    // Rows must agree on their columns: a row that sets fewer is refused before anything is sent.
+    expect(() => insertJsonRows(tickets, [rows[0]!, { ...rows[1]!, topics: undefined }])).toThrow(/same columns/);
+  });
+
+  it('writes JSON PostgreSQL accepts when a string or key holds a lone surrogate or a NUL', async () => {
+    const { db } = handle();
+    const text = jsonText({ ok: 'café 😀', broken: 'a\ud800b', nul: 'c\u0000d', 'key\udfff': [1] });
+    expect(JSON.parse(text)).toEqual({ ok: 'café 😀', broken: 'a\ufffdb', nul: 'c\ufffdd', 'key\ufffd': [1] });
+    const [row] = rowsOf<{ value: Record<string, unknown> }>(await db.execute(sql`select ${text}::jsonb as value`));
+    expect(row?.value).toEqual({ ok: 'café 😀', broken: 'a\ufffdb', nul: 'c\ufffdd', 'key\ufffd': [1] });
+    // Well-formed input takes the fast path and comes out as JSON.stringify writes it.
+    expect(jsonText({ ok: 'café 😀' })).toBe(JSON.stringify({ ok: 'café 😀' }));
   });
 });

@@ -45,7 +45,7 @@ export function testPipeline(db: Database) {
 export async function startWebhookServer(
   db: Database,
   logger: Logger,
-  triage: Pick<PipelineOptions, 'assess' | 'inline'>,
+  triage: Pick<PipelineOptions, 'assess'>,
 ): Promise<{ pipeline: IngestPipeline; http: HttpServer }> {
   const pipeline = createIngestPipeline({ db, logger, groupingWindowMinutes: 60, maxTextLength: 2_000, ...triage });
   const http = await startHttpServer({

@@ -82,23 +82,22 @@ describeEachDatabase('ingest pipeline', (handle) => {
   });
 });
 
-describeEachDatabase('ingest pipeline with in-process triage (one transaction per item)', (handle) => {
-  const inlinePipeline = (db: Database, assess: AssessFn) =>
+describeEachDatabase('ingest pipeline: receipt, then triage and tickets in batches', (handle) => {
+  const batchingPipeline = (db: Database, assess: AssessFn) =>
     createIngestPipeline({
       db,
       logger: silentLogger,
-      inline: () => true,
       groupingWindowMinutes: 60,
       maxTextLength: 1_000,
       sweepIntervalMs: 60_000,
       assess,
     });
 
-  it('has the item’s ticket and card row committed when receive returns, with triage told the author’s history', async () => {
+  it('answers once the item is stored; its ticket and card row follow, with triage told the author’s history', async () => {
     const { db } = handle();
-    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'inline', kind: 'webhook' });
+    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'batched', kind: 'webhook' });
     const seen: { text: string; vip: boolean; followers: number; previousContacts?: number }[] = [];
-    const pipeline = inlinePipeline(db, async (item, author, _source, history) => {
+    const pipeline = batchingPipeline(db, async (item, author, _source, history) => {
       seen.push({
         text: item.text,
         vip: author.vip,
@@ -111,12 +110,14 @@ describeEachDatabase('ingest pipeline with in-process triage (one transaction pe
     pipeline.onProcessed((result) => {
       processed.push(result.ticket.id);
     });
-    const author = { externalId: 'inline-author', handle: 'inl', followerCount: 10 };
+    const author = { externalId: 'batched-author', handle: 'bat', followerCount: 10 };
     const first = await pipeline.receive(inboundFixture(source.id, { author, text: '  first \u0007post ' }));
-    expect(first.duplicate).toBe(false);
-    // Nothing waited on the queue: the item came back processed, its ticket and card row in the same commit.
-    expect(first.item).toMatchObject({ processedAt: expect.any(Date), ticketId: expect.any(Number) });
-    const [ticket] = await db.select().from(tickets).where(eq(tickets.id, first.item.ticketId!));
+    // The durable receipt: stored with its normalized text, not yet a ticket.
+    expect(first).toMatchObject({ duplicate: false, item: { text: 'first post', processedAt: null, ticketId: null } });
+    await pipeline.idle();
+    const [item] = await db.select().from(items).where(eq(items.id, first.item.id));
+    expect(item).toMatchObject({ processedAt: expect.any(Date), ticketId: expect.any(Number) });
+    const [ticket] = await db.select().from(tickets).where(eq(tickets.id, item!.ticketId!));
     expect(ticket).toMatchObject({ priority: 'P2', itemCount: 1 });
     const cards = await db.select().from(outbox).where(eq(outbox.ticketId, ticket!.id));
     expect(cards.map((c) => c.kind)).toEqual(['card']);
@@ -126,62 +127,67 @@ describeEachDatabase('ingest pipeline with in-process triage (one transaction pe
     const second = await pipeline.receive(
       inboundFixture(source.id, { author: { ...author, followerCount: 99 }, text: 'second post' }),
     );
+    await pipeline.idle();
     expect(seen).toEqual([
       { text: 'first post', vip: false, followers: 10, previousContacts: 0 },
       { text: 'second post', vip: true, followers: 99, previousContacts: 1 },
     ]);
     // Within the grouping window the second post joins the first one's ticket.
-    expect(second.item.ticketId).toBe(first.item.ticketId);
-    await pipeline.idle();
+    const [joined] = await db.select().from(items).where(eq(items.id, second.item.id));
+    expect(joined?.ticketId).toBe(ticket!.id);
     expect(processed).toEqual([ticket!.id, ticket!.id]);
     await pipeline.stop();
   });
 
   it('answers a repeat as a duplicate without triaging it again', async () => {
     const { db } = handle();
-    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'inline-repeat', kind: 'webhook' });
+    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'batch-repeat', kind: 'webhook' });
     let triaged = 0;
-    const pipeline = inlinePipeline(db, async () => {
+    const pipeline = batchingPipeline(db, async () => {
       triaged += 1;
       return assessmentFixture();
     });
     const inbound = inboundFixture(source.id, { author: { externalId: 'repeat-author' } });
     const first = await pipeline.receive(inbound);
+    await pipeline.idle();
     const again = await pipeline.receive(inbound);
-    expect(again).toMatchObject({ duplicate: true, item: { id: first.item.id, ticketId: first.item.ticketId } });
+    expect(again).toMatchObject({ duplicate: true, item: { id: first.item.id, ticketId: expect.any(Number) } });
+    await pipeline.idle();
     expect(triaged).toBe(1);
     expect(await db.select().from(items).where(eq(items.sourceId, source.id))).toHaveLength(1);
     await pipeline.stop();
   });
 
-  it('stores the item for the queue when triage fails on receipt, and the queue makes its ticket', async () => {
+  it('leaves an item whose triage failed stored and unprocessed, and the sweep makes its ticket', async () => {
     const { db } = handle();
-    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'inline-fails', kind: 'webhook' });
+    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'batch-fails', kind: 'webhook' });
     let calls = 0;
-    const pipeline = inlinePipeline(db, async () => {
+    const pipeline = batchingPipeline(db, async () => {
       calls += 1;
       if (calls === 1) throw new Error('the classifier broke');
       return assessmentFixture();
     });
     const stored = await pipeline.receive(inboundFixture(source.id, { author: { externalId: 'fails-author' } }));
-    // The durable receipt all the same: stored, unprocessed, and nothing half-written.
-    expect(stored).toMatchObject({ duplicate: false, item: { processedAt: null, ticketId: null } });
     await pipeline.idle();
-    const [item] = await db.select().from(items).where(eq(items.id, stored.item.id));
-    expect(item?.ticketId).not.toBeNull();
+    const read = async () => (await db.select().from(items).where(eq(items.id, stored.item.id)))[0];
+    // The durable receipt all the same: stored, unprocessed, and nothing half-written.
+    expect(await read()).toMatchObject({ processedAt: null, ticketId: null });
+    expect(await db.select().from(tickets).where(eq(tickets.sourceId, source.id))).toHaveLength(0);
+    expect(await pipeline.sweep({ graceMs: 0 })).toBe(1);
+    await pipeline.idle();
+    expect((await read())?.ticketId).not.toBeNull();
     expect(await db.select().from(tickets).where(eq(tickets.sourceId, source.id))).toHaveLength(1);
     await pipeline.stop();
   });
 
   it('keeps one ticket per conversation, and one item per post, when they arrive at once', async () => {
     const { db } = handle();
-    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'inline-race', kind: 'webhook' });
-    const pipeline = inlinePipeline(db, async () => assessmentFixture());
+    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'batch-race', kind: 'webhook' });
+    const pipeline = batchingPipeline(db, async () => assessmentFixture());
     const thread = Array.from({ length: 12 }, (_, i) =>
       inboundFixture(source.id, { conversationId: 'race-thread', author: { externalId: `racer-${i}` } }),
     );
-    const results = await Promise.all(thread.map((post) => pipeline.receive(post)));
-    expect(new Set(results.map((r) => r.item.ticketId)).size).toBe(1);
+    await Promise.all(thread.map((post) => pipeline.receive(post)));
     const repeated = inboundFixture(source.id, { author: { externalId: 'repeater' } });
     const repeats = await Promise.all(Array.from({ length: 8 }, () => pipeline.receive(repeated)));
     expect(repeats.filter((r) => !r.duplicate)).toHaveLength(1);
@@ -190,6 +196,8 @@ describeEachDatabase('ingest pipeline with in-process triage (one transaction pe
     const stored = await db.select().from(items).where(eq(items.sourceId, source.id));
     expect(stored).toHaveLength(13);
     expect(stored.every((i) => i.processedAt && i.ticketId)).toBe(true);
+    const threadTickets = new Set(stored.filter((i) => i.conversationId === 'race-thread').map((i) => i.ticketId));
+    expect(threadTickets.size).toBe(1);
     expect(await db.select().from(tickets).where(eq(tickets.sourceId, source.id))).toHaveLength(2);
     await pipeline.stop();
   });
@@ -197,18 +205,17 @@ describeEachDatabase('ingest pipeline with in-process triage (one transaction pe
 
 const kinds: DatabaseKind[] = hasRealPostgres ? ['pglite', 'postgres'] : ['pglite'];
 for (const kind of kinds) {
-  describe(`ingest pipeline with in-process triage that reads the database [${kind}]`, () => {
-    it('never waits, inside a receipt’s transaction, for a connection that transaction holds', async () => {
+  describe(`ingest pipeline with triage that reads the database [${kind}]`, () => {
+    it('never waits for a connection that its own batch holds', async () => {
       // PGlite has one connection; on PostgreSQL the pool has two. Triage that reads its settings (as
-      // the triage service does when its cached routing rules expire) while every connection is held
-      // by a receipt waiting for triage would never finish.
+      // the triage service does when its cached routing rules expire) runs before a batch's
+      // transaction opens, so it never waits behind a connection that transaction holds.
       const { db, close } = await openTestDatabase(kind, { maxConnections: 2 });
       try {
         const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'reads-db', kind: 'webhook' });
         const pipeline = createIngestPipeline({
           db,
           logger: silentLogger,
-          inline: () => true,
           groupingWindowMinutes: 0,
           maxTextLength: 1_000,
           assess: async () => {
@@ -216,12 +223,14 @@ for (const kind of kinds) {
             return assessmentFixture();
           },
         });
-        const results = await Promise.all(
+        await Promise.all(
           Array.from({ length: 8 }, (_, i) =>
             pipeline.receive(inboundFixture(source.id, { author: { externalId: `reader-${i}` } })),
           ),
         );
-        expect(results.every((r) => r.item.ticketId !== null)).toBe(true);
+        await pipeline.idle();
+        const stored = await db.select().from(items).where(eq(items.sourceId, source.id));
+        expect(stored.filter((i) => i.ticketId !== null)).toHaveLength(8);
         await pipeline.stop();
       } finally {
         await close();

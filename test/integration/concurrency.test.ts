@@ -2,7 +2,8 @@ import { and, eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { agents, items, outbox, replies, ticketEvents, tickets } from '../../src/db/schema/index.js';
 import { isAppError } from '../../src/errors.js';
-import { ingestItem } from '../../src/ingest/process-item.js';
+import { processBatch } from '../../src/ingest/process-batch.js';
+import { storeItem } from '../../src/ingest/store-item.js';
 import { claimTicket, recordReply } from '../../src/tickets/actions.js';
 import { resolveActor } from '../../src/tickets/agents.js';
 import { describeEachDatabase } from '../helpers/database.js';
@@ -56,18 +57,23 @@ describeEachDatabase(
       expect(events.map((e) => e.type)).toEqual(['created']);
     });
 
-    it('ingests the same post once when ingestItem races with itself', async () => {
+    it('stores the same post once, and makes it one ticket, when receipts and batches race', async () => {
       const { db } = handle();
       const source = await seedSource(db);
-      const inbound = inboundFixture(source.id, { externalId: 'one-tx-burst', author: { externalId: 'race-one-tx' } });
+      const inbound = inboundFixture(source.id, { externalId: 'batch-burst', author: { externalId: 'race-batch' } });
+      const stored = await Promise.all(
+        Array.from({ length: 30 }, () => storeItem(db, inbound, { maxTextLength: 1000 })),
+      );
+      expect(stored.filter((r) => !r.duplicate)).toHaveLength(1);
+      expect(new Set(stored.map((r) => r.item.id)).size).toBe(1);
       const results = await Promise.all(
-        Array.from({ length: 30 }, () =>
-          ingestItem(db, inbound, assessmentFixture(), { groupingWindowMinutes: 60, maxTextLength: 1000 }),
+        Array.from({ length: 6 }, () =>
+          processBatch(db, [{ item: stored[0]!.item, assessment: assessmentFixture() }], { groupingWindowMinutes: 60 }),
         ),
       );
-      expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
-      expect(new Set(results.map((r) => r.ticket.id)).size).toBe(1);
-      expect(await db.select().from(items).where(eq(items.externalId, 'one-tx-burst'))).toHaveLength(1);
+      expect(results.flat().filter((r) => r?.outcome === 'opened')).toHaveLength(1);
+      expect(new Set(results.flat().map((r) => r?.ticket.id)).size).toBe(1);
+      expect(await db.select().from(items).where(eq(items.externalId, 'batch-burst'))).toHaveLength(1);
     });
 
     it('groups 20 different posts of one conversation, arriving at once, into one ticket', async () => {

@@ -3,7 +3,8 @@ import { expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/database.js';
 import { authors, items, outbox, tickets } from '../../src/db/schema/index.js';
 import { isAppError } from '../../src/errors.js';
-import { ingestItem, processItem } from '../../src/ingest/process-item.js';
+import { processBatch } from '../../src/ingest/process-batch.js';
+import { processItem } from '../../src/ingest/process-item.js';
 import { normalizeText, storeItem } from '../../src/ingest/store-item.js';
 import { saveSlaPolicies } from '../../src/sla/settings.js';
 import { advanceCursor, createSource, getSource } from '../../src/sources/sources.js';
@@ -55,36 +56,21 @@ describeEachDatabase('ingestion', (handle) => {
     expect(await getTimeline(db, opened.ticket.id)).toHaveLength(1);
   });
 
-  it('ingests in one transaction when triage runs first, and a repeat returns the same ticket', async () => {
+  it('makes a stored item its ticket in a batch, and a repeat of the batch returns the same ticket', async () => {
     const { db } = handle();
     const source = await seedSource(db);
-    const inbound = inboundFixture(source.id, { author: { externalId: 'one-tx' } });
-    const options = { groupingWindowMinutes: 60, maxTextLength: 20_000 };
-    const first = await ingestItem(db, inbound, assessmentFixture({ priority: 'P2' }), options);
-    expect(first).toMatchObject({ duplicate: false, outcome: 'opened', author: { externalId: 'one-tx' } });
-    expect(first.ticket.priority).toBe('P2');
-    expect(first.item).toMatchObject({ ticketId: first.ticket.id, processedAt: expect.any(Date) });
-    const again = await ingestItem(db, inbound, assessmentFixture({ priority: 'P1' }), options);
-    expect(again).toMatchObject({ duplicate: true, outcome: 'already_processed' });
-    expect(again.ticket).toMatchObject({ id: first.ticket.id, priority: 'P2' });
-    expect(await getTimeline(db, first.ticket.id)).toHaveLength(1);
-    await expect(
-      ingestItem(db, { ...inbound, externalId: 'empty', text: ' ' }, assessmentFixture(), options),
-    ).rejects.toMatchObject({ code: 'invalid_input' });
-  });
-
-  it('processes in one transaction an item an earlier receipt stored but nobody processed', async () => {
-    const { db } = handle();
-    const source = await seedSource(db);
-    const inbound = inboundFixture(source.id, { author: { externalId: 'stored-first' } });
+    const inbound = inboundFixture(source.id, { author: { externalId: 'batched' } });
     const stored = await storeItem(db, inbound, { maxTextLength: 20_000 });
-    const result = await ingestItem(db, inbound, assessmentFixture(), {
+    const [first] = await processBatch(db, [{ item: stored.item, assessment: assessmentFixture({ priority: 'P2' }) }], {
       groupingWindowMinutes: 60,
-      maxTextLength: 20_000,
     });
-    expect(result).toMatchObject({ duplicate: true, outcome: 'opened', item: { id: stored.item.id } });
-    const [item] = await db.select().from(items).where(eq(items.id, stored.item.id));
-    expect(item?.ticketId).toBe(result.ticket.id);
+    expect(first).toMatchObject({ outcome: 'opened', ticket: { priority: 'P2' } });
+    expect(first!.item).toMatchObject({ ticketId: first!.ticket.id, processedAt: expect.any(Date) });
+    const [again] = await processBatch(db, [{ item: stored.item, assessment: assessmentFixture({ priority: 'P1' }) }], {
+      groupingWindowMinutes: 60,
+    });
+    expect(again).toMatchObject({ outcome: 'already_processed', ticket: { id: first!.ticket.id, priority: 'P2' } });
+    expect(await getTimeline(db, first!.ticket.id)).toHaveLength(1);
   });
 
   it('sets SLA due times from the priority', async () => {
@@ -102,10 +88,13 @@ describeEachDatabase('ingestion', (handle) => {
   it('applies a saved SLA policy to the next item; a new ticket’s event, card row and mark go with its insert', async () => {
     const { db } = handle();
     const source = await seedSource(db);
-    const options = { groupingWindowMinutes: 0, maxTextLength: 20_000, unseen: true };
     const firstResponse = async (externalId: string) => {
       const inbound = inboundFixture(source.id, { externalId, author: { externalId } });
-      const { ticket } = await ingestItem(db, inbound, assessmentFixture({ priority: 'P1' }), options);
+      const { item } = await storeItem(db, inbound, { maxTextLength: 20_000 });
+      const [result] = await processBatch(db, [{ item, assessment: assessmentFixture({ priority: 'P1' }) }], {
+        groupingWindowMinutes: 0,
+      });
+      const ticket = result!.ticket;
       return { ticket, minutes: (ticket.firstResponseDueAt!.getTime() - ticket.createdAt.getTime()) / 60_000 };
     };
     await saveSlaPolicies(db, { P1: { firstResponseMinutes: 30 } }, 'UADMIN');

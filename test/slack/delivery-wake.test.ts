@@ -1,4 +1,6 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { items } from '../../src/db/schema/index.js';
 import { type IngestService, ingestModule } from '../../src/ingest/module.js';
 import { requireService } from '../../src/module.js';
 import { SEED } from '../../src/sandbox/index.js';
@@ -35,7 +37,9 @@ describe.each(KINDS)('ingestion wakes the delivery worker [%s]', (kind) => {
       inboundFixture(source.id, { author: { externalId: 'wake-1', handle: 'waker' }, text: 'my parcel is lost' }),
     );
     await ingest.pipeline.idle();
-    const ticketId = stored.item.ticketId!;
+    // The receipt answered before the ticket was made; the item row has it now.
+    const [item] = await db.select().from(items).where(eq(items.id, stored.item.id));
+    const ticketId = item!.ticketId!;
     expect(ticketId).toBeTruthy();
     await waitFor(async () => Boolean((await getTicket(db, ticketId))?.slackTs), 'the card was not posted');
     const card = h.sandbox.workspace.findMessage(SEED.channels.feedback, (await getTicket(db, ticketId))!.slackTs!);

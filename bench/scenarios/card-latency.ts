@@ -325,9 +325,10 @@ export async function benchCardLatency(options: CardLatencyOptions): Promise<Sce
       `The steady stream is routed over ${options.channels} channels by source (routing rules): Slack takes about ` +
         `one message per second per channel, so ${options.steadyRate} items/s into one channel would queue ` +
         '(or fold into digests) whatever Earshot did.',
-      'In the burst, receipts make tickets on the request path until more arrive at once than the pipeline ' +
-        'processes on receipt (4 × EARSHOT_INGEST_CONCURRENCY); from then on, while the queue has work, receipts only ' +
-        'store and the queue makes the tickets, so every receipt keeps up. P3/P4 cards fold into digest cards once ' +
+      'A receipt only stores the item (receipts arriving together share one statement) and the queue makes ' +
+        'tickets in batches of up to 100, each waiting up to 10 ms for company while items keep coming (at most ' +
+        '50 ms): the steady stream’s cards carry that wait, and in the burst every receipt keeps up while the ' +
+        'batches catch up. P3/P4 cards fold into digest cards once ' +
         '20 wait in the channel; a digest goes out ahead of the channel’s waiting cards, at most one per 30 s (cards ' +
         'folded meanwhile join the one waiting), and P1/P2 cards, never folded, go out at the channel’s pace, so many ' +
         'remain queued (pending, not lost) when the run counts. Posts accepted by Slack are checked against its ' +

@@ -153,33 +153,31 @@ async function measureIngestThroughput(
     return `${c}: ${pairRatio(route, rawRate(c)).median.toFixed(2)} and ${pairRatio(full, route).median.toFixed(2)}`;
   };
   result.notes.push(
-    `Per webhook item Earshot commits ${commits.toFixed(1)} transactions (read-only ones included) and writes ` +
+    `Per webhook item Earshot commits ${commits.toFixed(2)} transactions (read-only ones included) and writes ` +
       `${written.toFixed(1)} rows, where the reference commits 1 and writes ${rawWritten.toFixed(1)} (triggers ` +
-      'included): the route checks the signature against the source row it keeps by name; the pipeline reads, in ' +
-      'one statement, whether the post is new, its author as stored with their ticket count, and that the kept ' +
-      'source row is unchanged (else the request is checked again against the current row, before anything is ' +
-      'stored); the embedded classifier triages it (classifier rows); then one transaction upserts the author, ' +
-      'inserts the item, takes the author and conversation locks (reading the SLA policies’ stored text in the ' +
-      'same statement, parsed only when it changed) and reads the candidate tickets (one pipelined round trip), ' +
-      'then inserts the ticket, its event and card outbox row and marks the item processed (one more pipelined ' +
-      'round trip), and commits before the 202.',
+      'included). The route checks the signature against the source row it keeps by name; the receipt is one ' +
+      'statement (is the post new, the author upserted, the item inserted, the kept source row confirmed ' +
+      'unchanged), and receipts that arrive while one is being stored share the next statement and its commit; ' +
+      'the 202 follows that commit. Then, off the request path, the embedded classifier triages the item and a ' +
+      'batch makes it a ticket: up to 100 triaged items, gathered while items keep coming (at most 50 ms), in one ' +
+      'transaction of one lock statement (the items, then every author and conversation lock in hash order), one ' +
+      'read (grouping candidates, SLA policies, sources, incidents, and the new tickets’ ids drawn) and one write ' +
+      '(tickets, timeline events, card outbox rows, processed marks); an item that joins or reopens a ticket takes ' +
+      'the one-item path inside the same transaction.',
     'The decomposition rows split the gap into two factors: the same senders, HTTP server and webhook route ' +
       '(signature, JSON and schema checks) with only the reference’s three inserts behind them, over the ' +
       'reference; then the full pipeline over that route-only rate. By senders: ' +
       `${options.concurrencies.map(share).join('; ')}. The first is the HTTP exchange as the server pays for it; ` +
-      'the second is Earshot’s own work: the read before the transaction (the round trips add up to the ' +
-      'reference’s five: that read, BEGIN, two pipelined batches, COMMIT), triage, building the statements, and ' +
-      'wider rows under more indexes, on a 2-core machine where the Earshot process, not PostgreSQL, is the busier ' +
-      'side.',
-    'Senders wait for the ticket: with the embedded classifier the receipt is the whole transaction, for up to ' +
-      '4 × EARSHOT_INGEST_CONCURRENCY items at once; beyond that, and while the queue has work, a receipt only ' +
-      'stores the item and the queue makes its ticket (as with OpenAI triage), so a burst’s receipts keep up (card ' +
-      'latency rows). The webhook senders (body, Standard Webhooks signature, HTTP client, timing) run in a Node ' +
-      'process of their own, as production’s senders are other machines, so Earshot’s event loop does only the ' +
-      'server’s work; they still share this machine’s 2 cores with Earshot and PostgreSQL (which the reference’s ' +
-      'client shares with PostgreSQL alone), so they post with node:http, a third to a half of fetch’s CPU per request. ' +
-      'The X stream client stores ' +
-      'posts one at a time in arrival order on one connection, so it is paired with the 1-connection reference.',
+      'the second is Earshot’s own work: the receipt statement, triage, the batches, building the statements and ' +
+      'wider rows under more indexes, on a 2-core machine shared by the senders, Earshot and PostgreSQL.',
+    'A sender waits for the durable receipt (the item stored), not for its ticket; each rate is counted until ' +
+      'every item sent is a ticket with its card row (the pipeline’s processed count), so a backlog of receipts ' +
+      'not yet made tickets cannot flatter it. The webhook senders (body, Standard Webhooks signature, HTTP client, ' +
+      'timing) run in a Node process of their own, as production’s senders are other machines, so Earshot’s event ' +
+      'loop does only the server’s work; they still share this machine’s 2 cores with Earshot and PostgreSQL (which ' +
+      'the reference’s client shares with PostgreSQL alone), so they post with node:http, a third to a half of ' +
+      'fetch’s CPU per request. The X stream client stores posts one at a time in arrival order on one ' +
+      'connection, so it is paired with the 1-connection reference.',
   );
   return result;
 }

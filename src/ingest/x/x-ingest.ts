@@ -180,6 +180,27 @@ export function createXIngest(options: XIngestOptions): XIngest {
   let backfillSweep: Sweep | null = null;
   let pollSweep: Sweep | null = null;
   let postChain: Promise<void> = Promise.resolve();
+  /**
+   * The newest streamed id stored, written to the cursor beside the post chain rather than in it: one
+   * write at a time, always of the newest id, so a stream's posts are not each held up by a second
+   * round trip. A write that has not landed when the process dies leaves the cursor behind, and the
+   * next backfill reads again what is stored already (answered as repeats).
+   */
+  let cursorWanted: string | null = null;
+  let cursorWrite: Promise<void> | null = null;
+  const advanceCursorSoon = (id: string) => {
+    cursorWanted = maxId([id], cursorWanted);
+    cursorWrite ??= (async () => {
+      while (cursorWanted) {
+        const target = cursorWanted;
+        cursorWanted = null;
+        await advanceCursor(db, sourceId, target).catch((err: unknown) =>
+          log.warn({ err, cursor: target }, 'could not move the X cursor; the next backfill reads from the last one'),
+        );
+      }
+      cursorWrite = null;
+    })();
+  };
   let ruleCache: { rules: StreamRule[]; owned: Set<string>; at: number } | null = null;
   let accountId: string | null = options.accountId ?? null;
   let accountLookupAfter = 0;
@@ -531,7 +552,7 @@ export function createXIngest(options: XIngestOptions): XIngest {
       }
       await receivePost(post, payload.includes, tags);
       if (gapOpen || held.size > 0) pendingMax = maxId([post.id], pendingMax);
-      else await advanceCursor(db, sourceId, post.id);
+      else advanceCursorSoon(post.id);
     } catch (err) {
       // The cursor stays below this post (nothing moves it while a post is held) and a backfill
       // retries it; if this process dies first, the next one backfills from the same cursor.
@@ -681,6 +702,7 @@ export function createXIngest(options: XIngestOptions): XIngest {
       await current.done;
       await backfilling?.catch(() => {});
       await postChain;
+      await cursorWrite;
       // What was held is lost with this run; the cursor never passed it, so the next run's backfill reads it.
       held.clear();
       status.held = 0;

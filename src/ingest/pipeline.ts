@@ -176,6 +176,7 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
     pump();
   };
   let idleWaiters: (() => void)[] = [];
+  let pumpSoon: NodeJS.Immediate | undefined;
 
   const busy = () =>
     linger !== undefined ||
@@ -437,12 +438,20 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
     },
   };
 
-  /** Queues a just-stored item with its rows (no read back). */
+  /**
+   * Queues a just-stored item with its rows (no read back). Triage starts on the next turn of the
+   * event loop, after the caller has sent its answer: in-process triage is CPU work that would
+   * otherwise run before the receipt's 202 is written.
+   */
   function queue(queued: Queued): void {
     if (stopped || !options.assess || known.has(queued.item.id)) return;
     known.add(queued.item.id);
     untriaged.push(queued);
-    pump();
+    if (pumpSoon) return;
+    pumpSoon = setImmediate(() => {
+      pumpSoon = undefined;
+      pump();
+    });
   }
 
   return pipeline;

@@ -96,7 +96,7 @@ async function main(): Promise<number> {
       return 64;
     }
     const source = await ensureSource(db, { name: sourceName, kind: values.kind });
-    const assess = values['store-only'] ? null : assessWith(createTriage({ config, logger, db }), db);
+    const assess = values['store-only'] ? null : assessWith(createTriage({ config, logger, db }));
     let processed = 0;
     const pipeline = createIngestPipeline({
       db,

@@ -29,7 +29,7 @@ function triageOf(ctx: AppContext, fallback: TextAssessor | null): AssessFn {
     if (!triage) {
       throw new AppError('upstream_failed', 'No triage service is registered; the item waits in the queue.');
     }
-    return assessWith(triage, ctx.db)(item, author, source, history);
+    return assessWith(triage)(item, author, source, history);
   };
 }
 

@@ -13,27 +13,24 @@ import { processBatch, type TriagedItem } from './process-batch.js';
 import { type ProcessedItem, processItem } from './process-item.js';
 import { type InboundItem, type StoredItem, type StoreRequest, storeItems, validateInbound } from './store-item.js';
 
-/** What triage reads of an item: a stored one, or one about to be stored. */
+/** What triage reads of a stored item. */
 export type TriageSubject = Pick<Item, 'text' | 'tags' | 'language'>;
 
-/** What triage reads of an author; `id` is null for one not stored yet. */
-export type AuthorFacts = Pick<Author, 'followerCount' | 'verified' | 'vip' | 'handle'> & { id: number | null };
+/** What triage reads of an author as stored. */
+export type AuthorFacts = Pick<Author, 'followerCount' | 'verified' | 'vip' | 'handle'>;
 
-/** What Earshot knows of an author's past, read once with the author. */
+/** What Earshot knows of an author's past, read with the item (the receipt's statement, or the queue's read back). */
 export interface AuthorHistory {
   /** Their tickets so far. */
   previousContacts: number;
 }
 
-/**
- * Triage as the pipeline sees it: the triage engine's `assess`, injected. Without `history`, triage
- * reads it itself.
- */
+/** Triage as the pipeline sees it: the triage engine's `assess`, injected. */
 export type AssessFn = (
   item: TriageSubject,
   author: AuthorFacts,
   source: Pick<Source, 'name' | 'kind'>,
-  history?: AuthorHistory,
+  history: AuthorHistory,
 ) => Promise<Assessment>;
 
 export type ProcessedListener = (result: ProcessedItem, context: { author: Author; source: Source }) => unknown;
@@ -77,8 +74,7 @@ export interface IngestPipeline {
    * off the caller's path. `source` is the item's source when the caller has just read it. With
    * `confirmSource` the caller took `source` from a cache and decided on it (its secret, its
    * settings): the same statement stores nothing unless that row is unchanged (same secret, still
-   * enabled, not updated since),
-   * and else `receive` throws `sourceChanged()`.
+   * enabled, not updated since), and else `receive` throws `sourceChanged()`.
    */
   receive(inbound: InboundItem, context?: { source?: Source; confirmSource?: boolean }): Promise<StoredItem>;
   /** Queues a stored item for triage and processing; repeats are ignored. */
@@ -120,7 +116,7 @@ interface Queued {
 type Triaged = Queued & TriagedItem;
 
 /**
- * The ingest pipeline. `storeItem` is the durable receipt (one statement, answered as soon as it
+ * The ingest pipeline. `storeItems` is the durable receipt (one statement, answered as soon as it
  * commits); then, off the caller's path, a bounded in-process queue triages items (`concurrency`
  * at once) and makes whatever is triaged into tickets in batches (`processBatch`: up to `batchSize`
  * items a transaction, `writers` transactions at once), so a burst costs a commit per batch, not

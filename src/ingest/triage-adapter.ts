@@ -1,5 +1,3 @@
-import type { Database } from '../db/database.js';
-import { countAuthorTickets } from '../tickets/queries.js';
 import type { Assessment } from '../triage/types.js';
 import type { AssessFn } from './pipeline.js';
 
@@ -22,10 +20,9 @@ export interface TextAssessor {
 
 /**
  * Adapts the triage service to the pipeline's `assess(item, author, source, history)`, adding what
- * Earshot knows of the author; without `history` (read by the caller's transaction) it counts the
- * author's tickets itself.
+ * Earshot knows of the author.
  */
-export function assessWith(triage: TextAssessor, db: Database): AssessFn {
+export function assessWith(triage: TextAssessor): AssessFn {
   return async (item, author, source, history) =>
     triage.assess(item.text, {
       author: {
@@ -36,11 +33,7 @@ export function assessWith(triage: TextAssessor, db: Database): AssessFn {
       },
       source: { name: source.name, kind: source.kind },
       tags: item.tags,
-      previousContacts: history
-        ? history.previousContacts
-        : author.id === null
-          ? 0
-          : await countAuthorTickets(db, author.id),
+      previousContacts: history.previousContacts,
       hints: { language: item.language },
     });
 }

@@ -120,15 +120,6 @@ export async function findTickets(db: Database, query: string, options: { limit:
     .then((rows) => rows.map((row) => row.ticket));
 }
 
-/** An author's other tickets, for the card's "repeat contact" line and the priority score. */
-export async function countAuthorTickets(db: Database, authorId: number): Promise<number> {
-  const [row] = await db
-    .select({ count: sql<number>`count(*)::int` })
-    .from(tickets)
-    .where(eq(tickets.authorId, authorId));
-  return row?.count ?? 0;
-}
-
 /** One customer's history on a source: all their tickets, newest first. */
 export async function listAuthorTickets(db: Database, authorId: number, options: { limit: number }): Promise<Ticket[]> {
   return db

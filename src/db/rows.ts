@@ -45,16 +45,18 @@ function infoOf(table: PgTable): TableInfo {
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
+function columnOf(info: TableInfo, key: string): ColumnInfo {
+  const column = info.byKey.get(key);
+  if (!column) throw new Error(`${info.name} has no column ${key}`);
+  return column;
+}
+
 /** `insert into "t" ("a", "b") values (`, `, `, `)`: the text between the values, built once per key list. */
 function insertText(info: TableInfo, keys: string[]): TemplateStringsArray {
   const id = keys.join(',');
   let text = info.texts.get(id);
   if (!text) {
-    const columns = keys.map((key) => {
-      const column = info.byKey.get(key);
-      if (!column) throw new Error(`${info.name} has no column ${key}`);
-      return quote(column.name);
-    });
+    const columns = keys.map((key) => quote(columnOf(info, key).name));
     const parts = [`insert into ${quote(info.name)} (${columns.join(', ')}) values (`];
     for (let i = 1; i < keys.length; i += 1) parts.push(', ');
     parts.push(')');
@@ -86,63 +88,42 @@ export function insertInto<T extends PgTable>(
 
 /** One encoded value of a column: `mapToDriverValue`, or the SQL given. */
 function encode(info: TableInfo, key: string, value: unknown): unknown {
-  const column = info.byKey.get(key);
-  if (!column) throw new Error(`${info.name} has no column ${key}`);
-  return value === null || is(value, SQL) ? value : column.column.mapToDriverValue(value);
+  const { column } = columnOf(info, key);
+  return value === null || is(value, SQL) ? value : column.mapToDriverValue(value);
 }
 
 /**
  * Many rows in one statement whose text never changes with their number or their values: `insert
  * into <table> (<columns>) [overriding system value] select <columns> from
- * jsonb_populate_recordset(null::<table>, <rows as one JSON parameter>) [where <condition>]`, so a
- * batch of any size reuses one prepared statement and costs one bound value to build. The columns
- * are the keys of the first row (every row must set the same), plus `computed` ones given as SQL
- * (the same for every row); PostgreSQL reads each JSON value as its column's type (ISO timestamps,
- * arrays, nested JSON). `overridingSystemValue` lets the rows carry ids drawn beforehand for an
- * identity column. The caller may append `on conflict` and `returning`.
+ * jsonb_populate_recordset(null::<table>, <rows as one JSON parameter>)`, so a batch of any size
+ * reuses one prepared statement and costs one bound value to build. The columns are the keys of the
+ * first row (every row must set the same); PostgreSQL reads each JSON value as its column's type
+ * (ISO timestamps, arrays, nested JSON). `overridingSystemValue` lets the rows carry ids drawn
+ * beforehand for an identity column. The caller may append `returning`.
  */
 export function insertJsonRows<T extends PgTable>(
   table: T,
   rows: readonly { [K in keyof InferInsertModel<T>]?: InferInsertModel<T>[K] }[],
-  options: {
-    overridingSystemValue?: boolean;
-    computed?: { [K in keyof InferInsertModel<T>]?: SQL };
-    where?: SQL;
-  } = {},
+  options: { overridingSystemValue?: boolean } = {},
 ): SQL {
   const info = infoOf(table);
   const first = rows[0] as Record<string, unknown> | undefined;
   if (!first) throw new Error(`no rows to insert into ${info.name}`);
-  const keys = Object.keys(first).filter((key) => first[key] !== undefined);
-  const nameOf = (key: string) => {
-    const column = info.byKey.get(key);
-    if (!column) throw new Error(`${info.name} has no column ${key}`);
-    return column.name;
-  };
-  const names = keys.map(nameOf);
+  const setKeys = (record: Record<string, unknown>) => Object.keys(record).filter((key) => record[key] !== undefined);
+  const keys = setKeys(first);
+  const names = keys.map((key) => columnOf(info, key).name);
   const records = rows.map((row) => {
     const record = row as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    let set = 0;
-    for (const key of Object.keys(record)) {
-      if (record[key] === undefined) continue;
-      out[nameOf(key)] = record[key];
-      set += 1;
+    if (setKeys(record).length !== keys.length || keys.some((key) => record[key] === undefined)) {
+      throw new Error(`every row inserted into ${info.name} must set the same columns`);
     }
-    if (set !== keys.length) throw new Error(`every row inserted into ${info.name} must set the same columns`);
-    return out;
+    return Object.fromEntries(keys.map((key, i) => [names[i], record[key]]));
   });
-  const computed = Object.entries(options.computed ?? {}) as [string, SQL][];
   const target = sql.raw(quote(info.name));
-  const columns = sql.raw([...names, ...computed.map(([key]) => nameOf(key))].map(quote).join(', '));
-  const selected = sql.join(
-    [...(names.length > 0 ? [sql.raw(names.map(quote).join(', '))] : []), ...computed.map(([, value]) => value)],
-    sql`, `,
-  );
+  const columns = sql.raw(names.map(quote).join(', '));
   const overriding = options.overridingSystemValue ? sql` overriding system value` : sql``;
-  const where = options.where ? sql` where ${options.where}` : sql``;
   return sql`insert into ${target} (${columns})${overriding}
-    select ${selected} from jsonb_populate_recordset(null::${target}, ${jsonText(records)}::jsonb)${where}`;
+    select ${columns} from jsonb_populate_recordset(null::${target}, ${jsonParam(records)})`;
 }
 
 const UNSTORABLE_ESCAPE = /\\ud[89a-f]|\\u0000/i;
@@ -173,6 +154,11 @@ export function jsonText(value: unknown): string {
   const text = JSON.stringify(value);
   // Only such a character (or text that spells one out) puts these escapes in the output: the rare slow path.
   return UNSTORABLE_ESCAPE.test(text) ? JSON.stringify(wellFormedDeep(value)) : text;
+}
+
+/** `jsonText` as one bound `jsonb` value: a list of any length, and the statement's text never changes. */
+export function jsonParam(value: unknown): SQL {
+  return sql`${jsonText(value)}::jsonb`;
 }
 
 /** Maps a `returning *` (or `select *`) row of the table to its model, decoding as drizzle's queries do. */

@@ -1,16 +1,18 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { type Database, rowsOf } from '../db/database.js';
-import { insertJsonRows, jsonText, rowOf } from '../db/rows.js';
+import { insertJsonRows, jsonParam, rowOf } from '../db/rows.js';
 import { outbox, ticketEvents, tickets } from '../db/schema/index.js';
 import { autoAckTemplateFor } from '../replies/auto-ack.js';
 import type { SlaPolicies } from '../sla/policy.js';
 import { slaPoliciesFrom, slaPoliciesText } from '../sla/settings.js';
 import { chooseTicketForItem, type GroupingCandidate } from '../tickets/grouping.js';
-import { actorId, type Item, type Source, type Ticket } from '../tickets/types.js';
+import { cardRefreshRow, eventRow } from '../tickets/timeline.js';
+import type { Item, Source, Ticket } from '../tickets/types.js';
 import type { Assessment } from '../triage/types.js';
 import {
   createdEvent,
   lockKeysOf,
+  markedItem,
   newTicketValues,
   type ProcessedItem,
   type ProcessOptions,
@@ -63,11 +65,10 @@ export async function processBatch(
     const results = new Map<number, ProcessedItem | null>();
     for (const { entry, id } of opened) {
       const { item, assessment } = entry;
-      const triage = assessment.triage as unknown as Record<string, unknown>;
       results.set(item.id, {
         outcome: 'opened',
         ticket: openedTickets.get(id)!,
-        item: { ...item, ticketId: id, processedAt: now, triage },
+        item: markedItem(item, id, now, assessment),
       });
     }
     for (const { item, assessment } of plan.others) {
@@ -142,11 +143,6 @@ export function planBatch(
     seenPosts.add(post);
   }
   return { opens, others };
-}
-
-/** A JSON parameter: one bound value, whatever the list's length, so the statement's text never changes. */
-function jsonParam(value: unknown): SQL {
-  return sql`${jsonText(value)}::jsonb`;
 }
 
 /**
@@ -263,23 +259,8 @@ async function writeOpenedTickets(
     id,
     ...newTicketValues(entry.item, entry.assessment, now, slaPolicies),
   }));
-  const events = opened.map(({ entry, id }) => {
-    const event = createdEvent(entry.item, entry.assessment);
-    return {
-      ticketId: id,
-      actor: actorId(event.actor),
-      type: event.type,
-      after: event.after ?? null,
-      details: event.details ?? {},
-    };
-  });
-  const cards = ticketRows.map((t) => ({
-    kind: 'card' as const,
-    channel: t.channel,
-    ticketId: t.id,
-    dedupeKey: `card:${t.id}`,
-    payload: { version: t.version },
-  }));
+  const events = opened.map(({ entry, id }) => eventRow(id, createdEvent(entry.item, entry.assessment)));
+  const cards = ticketRows.map(cardRefreshRow);
   const marks = opened.map(({ entry, id }) => ({
     item_id: entry.item.id,
     ticket_id: id,

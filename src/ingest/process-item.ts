@@ -10,8 +10,8 @@ import { slaPoliciesFrom, slaPoliciesText } from '../sla/settings.js';
 import { chooseTicketForItem, type GroupingCandidate } from '../tickets/grouping.js';
 import { nextStatus } from '../tickets/lifecycle.js';
 import { slaClockPatch } from '../tickets/sla-clock.js';
-import { type EventInput, recordEvent } from '../tickets/timeline.js';
-import { type Actor, actorId, type Item, type Priority, type Source, type Ticket } from '../tickets/types.js';
+import { type EventInput, eventRow, recordEvent } from '../tickets/timeline.js';
+import type { Actor, Item, Priority, Source, Ticket } from '../tickets/types.js';
 import { queueRoutingNotice } from '../triage/routing-notice.js';
 import type { Assessment } from '../triage/types.js';
 
@@ -83,8 +83,8 @@ type GroupingKey = Pick<
  * The advisory locks an item's processing holds: its author's and its conversation's. An item
  * without a conversation id opens a ticket keyed by its own id (or joins its parent's), so that is
  * the conversation it locks: a per-item key, never one lock shared by every such item. Every
- * transaction takes its keys in ascending order of their hash (`lockItem`, the batch's
- * `lockKeys`), so two never wait on each other in a cycle.
+ * transaction takes its keys in ascending order of their hash (`lockItem`, and `lockBatch` in
+ * process-batch.ts), so two never wait on each other in a cycle.
  */
 export function lockKeysOf(item: GroupingKey): [author: string, conversation: string] {
   return [
@@ -123,12 +123,11 @@ async function applyProcessing(
   const now = options.now ?? new Date();
   const chosen = parentTicketId ?? chooseTicketForItem(item, candidates, options.groupingWindowMinutes)?.id;
   const match = chosen ? await lockTicket(tx, chosen) : null;
-  const triage = assessment.triage as unknown as Record<string, unknown>;
   // Nothing but these three columns changes, so the item is not read back.
   const markProcessed = async (ticketId: number | SQL): Promise<void> => {
     await tx.execute(sql`
       update items set ticket_id = ${ticketId}, processed_at = ${now.toISOString()}::timestamptz,
-        triage = ${JSON.stringify(triage)}::jsonb
+        triage = ${JSON.stringify(assessment.triage)}::jsonb
       where id = ${item.id}`);
   };
 
@@ -145,7 +144,12 @@ async function applyProcessing(
     await queueRoutingNotice(tx, linked ?? ticket, assessment);
     if (facts.source && autoAckTemplateFor(facts.source)) await queueAutoAck(tx, linked ?? ticket, item);
   }
-  return { outcome, ticket: linked ?? ticket, item: { ...item, ticketId: ticket.id, processedAt: now, triage } };
+  return { outcome, ticket: linked ?? ticket, item: markedItem(item, ticket.id, now, assessment) };
+}
+
+/** The item as its processed mark leaves it (the three columns the mark writes), without reading it back. */
+export function markedItem(item: Item, ticketId: number, now: Date, assessment: Assessment): Item {
+  return { ...item, ticketId, processedAt: now, triage: assessment.triage as unknown as Record<string, unknown> };
 }
 
 interface LockFacts {
@@ -397,13 +401,14 @@ async function archiveItem(
   }
   if (!ticket) throw new Error('archiving an item returned no ticket');
   await Promise.all([
-    tx.insert(ticketEvents).values({
-      ticketId: ticket.id,
-      actor: actorId(INGEST_ACTOR),
-      type: match ? 'customer_message' : 'created',
-      after: match ? null : { status: ticket.status, priority: ticket.priority, category: ticket.category },
-      details: { itemId: item.id, archived: true, provider: triage.provider },
-    }),
+    tx.insert(ticketEvents).values(
+      eventRow(ticket.id, {
+        actor: INGEST_ACTOR,
+        type: match ? 'customer_message' : 'created',
+        after: match ? null : { status: ticket.status, priority: ticket.priority, category: ticket.category },
+        details: { itemId: item.id, archived: true, provider: triage.provider },
+      }),
+    ),
     markProcessed(ticket.id),
   ]);
   return { outcome: 'archived', ticket };

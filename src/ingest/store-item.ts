@@ -1,6 +1,6 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { type Database, rowsOf } from '../db/database.js';
-import { jsonText, rowOf } from '../db/rows.js';
+import { jsonParam, rowOf } from '../db/rows.js';
 import { authors, items } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
 import type { Author, Item, Source } from '../tickets/types.js';
@@ -81,9 +81,9 @@ export async function storeItem(
  * rows go as one JSON parameter (the statement's text never changes with their number), and every
  * lookup is a subquery by index per row, whatever the planner guesses of the JSON's length: each is
  * looked up, and only the new ones whose `confirm` source is unchanged upsert their author (once per
- * author, with the latest facts given) and insert the item (once per post: a later copy in the same
- * call is answered as a repeat). Every request must have passed `validateInbound`; its normalized
- * text is what is stored. Answers in the requests' order.
+ * author, each fact from the latest copy that states it) and insert the item (once per post: a later
+ * copy in the same call is answered as a repeat). Every request is checked by `validateInbound`
+ * before anything is sent, and its normalized text is what is stored. Answers in the requests' order.
  */
 export async function storeItems(
   db: Database,
@@ -124,9 +124,9 @@ export async function storeItems(
     author: Record<string, unknown> | null;
     item: Record<string, unknown> | null;
     previous_contacts: number | null;
-  }>(await db.execute(storeItemsSql(jsonText(rows))));
+  }>(await db.execute(storeItemsSql(jsonParam(rows))));
   const byIdx = new Map(result.map((r) => [r.idx, r]));
-  const firstCopy = new Map<string, number>();
+  const storedPosts = new Set<string>();
   const outcomes: StoreOutcome[] = [];
   for (const [idx, { inbound }] of requests.entries()) {
     const row = byIdx.get(idx);
@@ -141,9 +141,10 @@ export async function storeItems(
       continue;
     }
     if (row.item && row.author) {
+      // The first copy of a post in the call stored it; any later one is a repeat of that.
       const key = `${inbound.sourceId}:${inbound.externalId}`;
-      const duplicate = (firstCopy.get(key) ?? idx) !== idx;
-      firstCopy.set(key, firstCopy.get(key) ?? idx);
+      const duplicate = storedPosts.has(key);
+      storedPosts.add(key);
       outcomes.push({
         item: rowOf(items, row.item),
         author: rowOf(authors, row.author),
@@ -163,10 +164,10 @@ export async function storeItems(
  * fact, the latest copy that states it, as the calls one after the other would leave it; a follower
  * count or verified flag no copy states stays as stored (else 0 and false).
  */
-function storeItemsSql(rows: string): SQL {
+function storeItemsSql(rows: SQL): SQL {
   return sql`
     with input as (
-      select * from jsonb_to_recordset(${rows}::jsonb) as r(
+      select * from jsonb_to_recordset(${rows}) as r(
         idx int, source_id int, external_id text, confirm boolean, secret text, source_updated_at timestamptz,
         author_external_id text, handle text, display_name text, follower_count int, verified boolean,
         author_language text, text text, url text, conversation_id text, parent_external_id text, language text,

@@ -79,6 +79,29 @@ function json(value: Record<string, unknown> | null | undefined) {
   return value == null ? sql`null` : sql`${JSON.stringify(value)}::jsonb`;
 }
 
+/** An event's row in `ticket_events`, as `recordEvent` writes it (for callers that insert many at once). */
+export function eventRow(ticketId: number, input: EventInput) {
+  return {
+    ticketId,
+    actor: actorId(input.actor),
+    type: input.type,
+    before: input.before ?? null,
+    after: input.after ?? null,
+    details: input.details ?? {},
+  };
+}
+
+/** The outbox row that renders a ticket's card at its version: one pending per ticket (`card:<id>`). */
+export function cardRefreshRow(ticket: Pick<Ticket, 'id' | 'channel' | 'version'>) {
+  return {
+    kind: 'card' as const,
+    channel: ticket.channel,
+    ticketId: ticket.id,
+    dedupeKey: `card:${ticket.id}`,
+    payload: { version: ticket.version },
+  };
+}
+
 /**
  * Queues one card render for the ticket at its current version. A refresh already pending is
  * moved to the newer version rather than duplicated, so a burst of changes costs one `chat.update`;
@@ -90,13 +113,7 @@ export async function queueCardRefresh(
 ): Promise<void> {
   await tx
     .insert(outbox)
-    .values({
-      kind: 'card',
-      channel: ticket.channel,
-      ticketId: ticket.id,
-      dedupeKey: `card:${ticket.id}`,
-      payload: { version: ticket.version },
-    })
+    .values(cardRefreshRow(ticket))
     .onConflictDoUpdate({
       target: outbox.dedupeKey,
       targetWhere: sql`${outbox.status} = 'pending' and ${outbox.dedupeKey} is not null`,

@@ -6,6 +6,7 @@ import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { escapeMrkdwn, truncate } from '../../slack/mrkdwn.js';
 import { advanceCursor, getSource } from '../../sources/sources.js';
+import { createCoalescer } from '../coalesce.js';
 import type { IngestPipeline } from '../pipeline.js';
 import { type BackoffPolicy, backoffDelay, classifyFailure, type FailureKind, X_BACKOFF } from './backoff.js';
 import { createLeaseKeeper } from './lease.js';
@@ -182,25 +183,23 @@ export function createXIngest(options: XIngestOptions): XIngest {
   let postChain: Promise<void> = Promise.resolve();
   /**
    * The newest streamed id stored, written to the cursor beside the post chain rather than in it: one
-   * write at a time, always of the newest id, so a stream's posts are not each held up by a second
-   * round trip. A write that has not landed when the process dies leaves the cursor behind, and the
-   * next backfill reads again what is stored already (answered as repeats).
+   * write at a time (the ids asked for meanwhile share the next, which writes the newest), so a
+   * stream's posts are not each held up by a second round trip. A write that has not landed when the
+   * process dies leaves the cursor behind, and the next backfill reads again what is stored already
+   * (answered as repeats).
    */
-  let cursorWanted: string | null = null;
+  const writeCursor = createCoalescer(
+    async (ids: string[]) => {
+      const target = maxId(ids)!;
+      await advanceCursor(db, sourceId, target).catch((err: unknown) =>
+        log.warn({ err, cursor: target }, 'could not move the X cursor; the next backfill reads from the last one'),
+      );
+      return ids.map(() => undefined);
+    },
+    { maxInFlight: 1, maxGroup: Number.POSITIVE_INFINITY },
+  );
+  /** The newest cursor write asked for: it settles after every earlier one (one group at a time). */
   let cursorWrite: Promise<void> | null = null;
-  const advanceCursorSoon = (id: string) => {
-    cursorWanted = maxId([id], cursorWanted);
-    cursorWrite ??= (async () => {
-      while (cursorWanted) {
-        const target = cursorWanted;
-        cursorWanted = null;
-        await advanceCursor(db, sourceId, target).catch((err: unknown) =>
-          log.warn({ err, cursor: target }, 'could not move the X cursor; the next backfill reads from the last one'),
-        );
-      }
-      cursorWrite = null;
-    })();
-  };
   let ruleCache: { rules: StreamRule[]; owned: Set<string>; at: number } | null = null;
   let accountId: string | null = options.accountId ?? null;
   let accountLookupAfter = 0;
@@ -552,7 +551,7 @@ export function createXIngest(options: XIngestOptions): XIngest {
       }
       await receivePost(post, payload.includes, tags);
       if (gapOpen || held.size > 0) pendingMax = maxId([post.id], pendingMax);
-      else advanceCursorSoon(post.id);
+      else cursorWrite = writeCursor(post.id);
     } catch (err) {
       // The cursor stays below this post (nothing moves it while a post is held) and a backfill
       // retries it; if this process dies first, the next one backfills from the same cursor.

@@ -37,12 +37,7 @@ function migratedTemplate(): Promise<string> {
     const name = `earshot_bench_template_${randomBytes(4).toString('hex')}`;
     await admin((sql) => sql.unsafe(`create database ${name}`));
     created.add(name);
-    const handle = await openDatabase({
-      url: databaseUrl(name),
-      dataDir: 'unused',
-      migrationsFolder: MIGRATIONS_FOLDER,
-      maxConnections: 1,
-    });
+    const handle = await connectBenchDatabase(databaseUrl(name));
     await handle.migrate();
     await handle.close();
     return name;
@@ -67,17 +62,17 @@ export async function createBenchDatabase(
   };
 }
 
+/** Earshot's own client on a bench database (one the template copied, so already migrated). */
+export function connectBenchDatabase(url: string, maxConnections = 1): Promise<DatabaseHandle> {
+  return openDatabase({ url, dataDir: 'unused', migrationsFolder: MIGRATIONS_FOLDER, maxConnections });
+}
+
 /** A fresh, migrated database opened with Earshot's own client; `close` drops it. */
 export async function openBenchDatabase(
   options: { maxConnections?: number } = {},
 ): Promise<DatabaseHandle & { url: string }> {
   const database = await createBenchDatabase();
-  const handle = await openDatabase({
-    url: database.url,
-    dataDir: 'unused',
-    migrationsFolder: MIGRATIONS_FOLDER,
-    maxConnections: options.maxConnections ?? 10,
-  });
+  const handle = await connectBenchDatabase(database.url, options.maxConnections ?? 10);
   return {
     ...handle,
     url: database.url,

@@ -1,9 +1,7 @@
 import postgres from 'postgres';
-import { openDatabase } from '../../src/db/client.js';
-import { MIGRATIONS_FOLDER } from '../../src/db/paths.js';
 import { ACTIONS } from '../../src/slack/ids.js';
 import { freePort, spawnEarshot } from '../lib/app-process.js';
-import { createBenchDatabase } from '../lib/database.js';
+import { connectBenchDatabase, createBenchDatabase } from '../lib/database.js';
 import { emptyResult, type ScenarioResult } from '../lib/report.js';
 import {
   checkChannelLimit,
@@ -46,12 +44,7 @@ export async function benchCardLatency(options: CardLatencyOptions): Promise<Sce
   const sandbox = await startBenchSandbox({ appPort: port, channels: options.channels, agents: 0 });
   let app: Awaited<ReturnType<typeof spawnEarshot>> | undefined;
   try {
-    const setup = await openDatabase({
-      url: database.url,
-      dataDir: 'unused',
-      migrationsFolder: MIGRATIONS_FOLDER,
-      maxConnections: 1,
-    });
+    const setup = await connectBenchDatabase(database.url);
     const routed = await createRoutedSources(setup.db, options.channels);
     const burstSource = await createWebhookSource(setup.db, 'bench-burst');
     await setup.close();

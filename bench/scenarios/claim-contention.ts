@@ -1,12 +1,10 @@
 import postgres from 'postgres';
-import { openDatabase } from '../../src/db/client.js';
-import { MIGRATIONS_FOLDER } from '../../src/db/paths.js';
 import { type Json, type SlackSandbox, signSlackRequest } from '../../src/sandbox/index.js';
 import { buildAction, buildBlockActions } from '../../src/sandbox/slack-api/payloads.js';
 import { listElements } from '../../src/sandbox/slack-api/view-state.js';
 import { ACTIONS } from '../../src/slack/ids.js';
 import { freePort, spawnEarshot } from '../lib/app-process.js';
-import { createBenchDatabase } from '../lib/database.js';
+import { connectBenchDatabase, createBenchDatabase } from '../lib/database.js';
 import { emptyResult, type ScenarioResult } from '../lib/report.js';
 import { BENCH_SIGNING_SECRET, benchAgent, createRoutedSources, slackEnv, startBenchSandbox } from '../lib/slack.js';
 import { blockPercentile, pairRatio, runConcurrently, seededRandom, sleep, summarize } from '../lib/stats.js';
@@ -54,12 +52,7 @@ export async function benchClaimContention(options: ClaimContentionOptions): Pro
   const sandbox = await startBenchSandbox({ appPort: port, channels: options.channels, agents: options.clickers });
   let app: Awaited<ReturnType<typeof spawnEarshot>> | undefined;
   try {
-    const setup = await openDatabase({
-      url: database.url,
-      dataDir: 'unused',
-      migrationsFolder: MIGRATIONS_FOLDER,
-      maxConnections: 1,
-    });
+    const setup = await connectBenchDatabase(database.url);
     const routed = await createRoutedSources(setup.db, options.channels);
     await setup.close();
     app = await spawnEarshot({ DATABASE_URL: database.url, ...slackEnv(sandbox) }, { port });

@@ -2,9 +2,7 @@ import { Writable } from 'node:stream';
 import postgres from 'postgres';
 import { type Earshot, startEarshot } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { openDatabase } from '../../src/db/client.js';
 import type { Database } from '../../src/db/database.js';
-import { MIGRATIONS_FOLDER } from '../../src/db/paths.js';
 import { streamRules } from '../../src/db/schema/index.js';
 import { startHttpServer } from '../../src/http/server.js';
 import { type IngestService, ingestModule } from '../../src/ingest/module.js';
@@ -15,7 +13,7 @@ import { createLogger } from '../../src/logger.js';
 import { requireService } from '../../src/module.js';
 import { ensureSource } from '../../src/sources/sources.js';
 import { type FakeUser, FakeXServer } from '../../test/fakes/x-server.js';
-import { createBenchDatabase } from '../lib/database.js';
+import { connectBenchDatabase, createBenchDatabase } from '../lib/database.js';
 import { type BenchCheck, emptyResult, type ScenarioResult } from '../lib/report.js';
 import { pairRatio, runConcurrently, seededRandom, summarize } from '../lib/stats.js';
 import { sampleText } from '../lib/texts.js';
@@ -262,12 +260,7 @@ async function measureRouteOnly(
 ): Promise<AppFigures> {
   const database = await createBenchDatabase();
   try {
-    const handle = await openDatabase({
-      url: database.url,
-      dataDir: 'unused',
-      migrationsFolder: MIGRATIONS_FOLDER,
-      maxConnections: 1,
-    });
+    const handle = await connectBenchDatabase(database.url);
     const sql = postgres(database.url, { max: concurrency, onnotice: () => {} });
     let rate: number;
     let total: number;
@@ -344,12 +337,7 @@ async function withEarshot(
 ): Promise<AppFigures> {
   const database = await createBenchDatabase();
   try {
-    const handle = await openDatabase({
-      url: database.url,
-      dataDir: 'unused',
-      migrationsFolder: MIGRATIONS_FOLDER,
-      maxConnections: 1,
-    });
+    const handle = await connectBenchDatabase(database.url);
     let measured: { rates: number[]; total: number };
     try {
       await setup(handle.db);

@@ -1,10 +1,8 @@
 import postgres from 'postgres';
-import { openDatabase } from '../../src/db/client.js';
-import { MIGRATIONS_FOLDER } from '../../src/db/paths.js';
 import { parseSummaryArgs } from '../../src/reports/period.js';
 import { rebuildReportRollups } from '../../src/reports/rollups.js';
 import { type LeadSummary, summarize, summarizeRaw } from '../../src/reports/summarize.js';
-import { createBenchDatabase } from '../lib/database.js';
+import { connectBenchDatabase, createBenchDatabase } from '../lib/database.js';
 import { emptyResult, type ScenarioResult } from '../lib/report.js';
 import { blockPercentile, pairRatio, summarize as summarizeRuns } from '../lib/stats.js';
 
@@ -36,12 +34,7 @@ export async function benchSummaryScale(options: SummaryScaleOptions): Promise<S
   const result = emptyResult();
   const database = await createBenchDatabase();
   const sql = postgres(database.url, { max: 1, onnotice: () => {} });
-  const handle = await openDatabase({
-    url: database.url,
-    dataDir: 'unused',
-    migrationsFolder: MIGRATIONS_FOLDER,
-    maxConnections: 10,
-  });
+  const handle = await connectBenchDatabase(database.url, 10);
   try {
     // The history ends at the start of this hour: the same rows relative to "now" in every run.
     const [anchorRow] = await sql<{ anchor: Date }[]>`select date_trunc('hour', now()) as anchor`;

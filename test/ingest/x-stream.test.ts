@@ -182,6 +182,48 @@ describeEachDatabase('X filtered stream', (handle) => {
     expect((await getSource(db, source.id))?.cursor).toBe(after.id);
   });
 
+  it('backfills a gap opened while the cursor write for the post before it is still on its way', async () => {
+    const { db, kind } = handle();
+    if (kind !== 'postgres') return; // holding a row lock needs a second connection
+    await addStreamRule(db, xClients(x.url).app, lead, { sourceId: source.id, value: 'acme' });
+    const ingest = await startIngest();
+    await waitFor(() => ingest.status().backfills >= 1, 'first backfill finished');
+    // Another transaction holds the source's row, so the cursor write for the first post waits.
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked = () => {};
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const holder = db.transaction(async (tx) => {
+      await tx.execute(sql`select 1 from sources where id = ${source.id} for no key update`);
+      locked();
+      await released;
+    });
+    try {
+      await lockTaken;
+      const first = x.publish({ text: 'acme app is down', author: dana });
+      await waitFor(async () => (await storedIds()).length === 1, 'first post stored');
+      x.dropStreams();
+      const missed = x.publish({ text: 'acme still down', author: omar, stream: false });
+      await waitFor(() => ingest.status().connects >= 2, 'reconnected');
+      // Without waiting for the write, the backfill reads no cursor, sweeps nothing and finishes while
+      // the lock is held; with it, it waits for the write (and the release) before reading.
+      await waitFor(() => ingest.status().backfills >= 2, 'backfill finished', 2_000).catch(() => {});
+      release();
+      await holder;
+      await waitFor(async () => (await storedIds()).length === 2, 'gap backfilled');
+      await waitFor(() => ingest.status().backfills >= 2, 'backfill finished');
+      expect(await storedIds()).toEqual([first.id, missed.id].sort());
+      expect((await getSource(db, source.id))?.cursor).toBe(missed.id);
+    } finally {
+      release();
+      await holder;
+    }
+  });
+
   it('reconnects when X goes silent (heartbeat watchdog)', async () => {
     const { db } = handle();
     await addStreamRule(db, xClients(x.url).app, lead, { sourceId: source.id, value: 'acme' });

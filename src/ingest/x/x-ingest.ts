@@ -451,6 +451,9 @@ export function createXIngest(options: XIngestOptions): XIngest {
   async function backfillOnce(current: NonNullable<typeof run>): Promise<void> {
     const generation = gapGeneration;
     await retryHeld();
+    // A streamed post's cursor write may still be on its way: read the cursor before it lands and a
+    // fresh source reads no cursor at all, so the backfill would skip the gap it is here to fill.
+    await cursorWrite;
     const source = await getSource(db, sourceId);
     const since = source?.cursor ?? null;
     let newest: string | null = null;

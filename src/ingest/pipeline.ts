@@ -79,8 +79,11 @@ export interface IngestPipeline {
   receive(inbound: InboundItem, context?: { source?: Source; confirmSource?: boolean }): Promise<StoredItem>;
   /** Queues a stored item for triage and processing; repeats are ignored. */
   enqueue(itemId: number): void;
-  /** Queues unprocessed items older than the grace period; returns how many it queued. */
-  sweep(options?: { graceMs?: number }): Promise<number>;
+  /**
+   * Queues unprocessed items older than the grace period, or received before `receivedBefore`;
+   * returns how many it queued.
+   */
+  sweep(options?: { graceMs?: number; receivedBefore?: Date }): Promise<number>;
   /** Called after each item becomes (part of) a ticket: SLA and crisis hooks. */
   onProcessed(listener: ProcessedListener): void;
   /** Resolves when nothing is queued or in flight. */
@@ -376,12 +379,13 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
     },
     async sweep(sweepOptions = {}) {
       const graceMs = sweepOptions.graceMs ?? defaultGraceMs;
+      const cutoff = sweepOptions.receivedBefore
+        ? sql`${sweepOptions.receivedBefore.toISOString()}::timestamptz`
+        : sql`now() - (${graceMs} * interval '1 millisecond')`;
       const rows = await db
         .select({ id: items.id })
         .from(items)
-        .where(
-          and(isNull(items.processedAt), sql`${items.receivedAt} <= now() - (${graceMs} * interval '1 millisecond')`),
-        )
+        .where(and(isNull(items.processedAt), sql`${items.receivedAt} <= ${cutoff}`))
         .orderBy(asc(items.id))
         .limit(sweepBatch);
       let queued = 0;
@@ -410,9 +414,12 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
             if (!stopped) timer = setTimeout(tick, sweepIntervalMs);
           });
       };
-      // The first sweep takes everything a previous run left, whatever its age.
+      // The first sweep takes everything a previous run left, whatever its age, and nothing received
+      // since this start: those are this run's own receipts (or another replica's), already on
+      // their way to triage, and a second triage of them would be wasted (an OpenAI call each).
+      const startedAt = new Date();
       pipeline
-        .sweep({ graceMs: 0 })
+        .sweep({ receivedBefore: startedAt })
         .catch((err: unknown) => log.error({ err }, 'start-up sweep failed'))
         .finally(() => {
           if (!stopped) timer = setTimeout(tick, sweepIntervalMs);

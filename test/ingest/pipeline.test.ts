@@ -1,4 +1,4 @@
-import { eq, isNull } from 'drizzle-orm';
+import { eq, isNull, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { authors, items, outbox, sources, tickets } from '../../src/db/schema/index.js';
@@ -92,6 +92,57 @@ describeEachDatabase('ingest pipeline: receipt, then triage and tickets in batch
       sweepIntervalMs: 60_000,
       assess,
     });
+
+  it('leaves to their own receipts, at start, the items received after it began', async () => {
+    const { db } = handle();
+    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'replicas', kind: 'webhook' });
+    const left = await storeItem(
+      db,
+      inboundFixture(source.id, { text: 'left by a crash', author: { externalId: 'crashed' } }),
+      {
+        maxTextLength: 1_000,
+      },
+    );
+    const triaged: string[] = [];
+    const pipeline = createIngestPipeline({
+      db,
+      logger: silentLogger,
+      groupingWindowMinutes: 0,
+      maxTextLength: 1_000,
+      sweepIntervalMs: 60_000,
+      assess: async (item) => {
+        triaged.push(item.text);
+        return assessmentFixture();
+      },
+    });
+    // Stored once this run began, as another replica's receipt would be: its own triage is on the way.
+    // On PGlite (one connection) the start-up sweep's read waits for this transaction, so it reads
+    // after the item is there.
+    const fresh = await db.transaction(async (tx) => {
+      pipeline.start();
+      const stored = await storeItem(
+        tx,
+        inboundFixture(source.id, { text: 'received meanwhile', author: { externalId: 'meanwhile' } }),
+        {
+          maxTextLength: 1_000,
+        },
+      );
+      await tx.update(items).set({ receivedAt: sql`clock_timestamp()` }).where(eq(items.id, stored.item.id));
+      return stored;
+    });
+    const read = async (id: number) => (await db.select().from(items).where(eq(items.id, id)))[0];
+    for (let i = 0; i < 500 && !(await read(left.item.id))?.processedAt; i += 1) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await pipeline.idle();
+    expect(triaged).toEqual(['left by a crash']);
+    expect((await read(fresh.item.id))?.processedAt).toBeNull();
+    // Should that receipt die too, the periodic sweep (past its grace) takes it.
+    expect(await pipeline.sweep({ graceMs: 0 })).toBe(1);
+    await pipeline.idle();
+    expect(triaged).toEqual(['left by a crash', 'received meanwhile']);
+    await pipeline.stop();
+  });
 
   it('answers once the item is stored; its ticket and card row follow, with triage told the author’s history', async () => {
     const { db } = handle();

@@ -22,7 +22,16 @@ export interface JobScheduler {
   stop: () => Promise<void>;
   /** Runs one tick of a job as the cron task would: claim, run, log. Exposed for tests and manual runs. */
   runTick: (name: string, scheduledFor: Date) => Promise<TickOutcome>;
+  /**
+   * Runs a job now, outside its schedule, for a caller that needs it to see what just happened (the
+   * demo's burst). A run already going, here or on another replica, may have started before that, so
+   * its tick does not count: this waits for it to end and runs one of its own, for up to `timeoutMs`.
+   */
+  runNow: (name: string, options?: { timeoutMs?: number }) => Promise<TickOutcome>;
 }
+
+/** How long `runNow` waits between tries: a new second is a new tick (ticks are named by the second). */
+const RUN_NOW_RETRY_MS = 1_000;
 
 /**
  * Runs declared jobs with node-cron. Each tick is claimed in job_runs first (see claimTick), so when
@@ -133,6 +142,24 @@ export function createJobScheduler(options: SchedulerOptions): JobScheduler {
       const job = byName.get(name);
       if (!job) throw new Error(`no job named "${name}"`);
       return track(tick(job, truncateToSecond(scheduledFor)));
+    },
+    async runNow(name, runOptions = {}) {
+      const job = byName.get(name);
+      if (!job) throw new Error(`no job named "${name}"`);
+      const deadline = performance.now() + (runOptions.timeoutMs ?? 60_000);
+      for (;;) {
+        // `claimed_elsewhere`: this very second's tick was taken, possibly by a run that began before the call.
+        const outcome = await track(tick(job, truncateToSecond(now())));
+        if (outcome !== 'skipped_overlap' && outcome !== 'claimed_elsewhere') return outcome;
+        if (stopping || performance.now() + RUN_NOW_RETRY_MS > deadline) {
+          logger.warn(
+            { job: name, outcome },
+            'could not run the job now: a run of it kept going; the schedule runs it next',
+          );
+          return outcome;
+        }
+        await new Promise((resolve) => setTimeout(resolve, RUN_NOW_RETRY_MS));
+      }
     },
   };
 }

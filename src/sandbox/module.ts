@@ -129,7 +129,7 @@ export async function checkForCrisisNow(ctx: AppContext): Promise<void> {
   const jobs = ctx.services.get('jobs') as JobScheduler | undefined;
   await ingest?.pipeline.idle();
   if (!jobs) return ctx.logger.warn('no jobs service: the crisis check waits for the next run');
-  await jobs.runTick('crisis-detection', new Date());
+  await jobs.runNow('crisis-detection');
 }
 
 /**

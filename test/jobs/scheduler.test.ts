@@ -78,6 +78,42 @@ describeEachDatabase('job scheduler on one database', (handle) => {
     expect(await first).toBe('succeeded');
     expect(runs).toBe(1);
   });
+  it('runs a job now once the run going when asked (which may have started too early) has ended', async () => {
+    const { db } = handle();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let runs = 0;
+    let runsAfterRelease = 0;
+    let released = false;
+    const job: JobDefinition = {
+      name: 'check-now-job',
+      schedule: '* * * * *',
+      run: async () => {
+        runs += 1;
+        if (released) runsAfterRelease += 1;
+        else await gate;
+      },
+    };
+    const cron = createJobScheduler({ db, logger, runner: 'cron', jobs: [job] });
+    const caller = createJobScheduler({ db, logger, runner: 'caller', jobs: [job] });
+    const scheduled = cron.runTick('check-now-job', new Date());
+    for (let i = 0; i < 200 && runs === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    const now = caller.runNow('check-now-job');
+    // It is still waiting for the scheduled run, on the other replica, to end.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(runsAfterRelease).toBe(0);
+    released = true;
+    release();
+    expect(await scheduled).toBe('succeeded');
+    expect(await now).toBe('succeeded');
+    expect(runsAfterRelease).toBe(1);
+    const statuses = (await db.select().from(jobRuns).where(eq(jobRuns.job, 'check-now-job'))).map((r) => r.status);
+    expect(statuses.filter((s) => s === 'succeeded')).toHaveLength(2);
+    expect(statuses).toContain('skipped_overlap');
+  });
+
   it('closes a run left running by a replica that died as abandoned, and runs the next tick', async () => {
     const { db } = handle();
     const now = new Date('2026-02-01T12:00:00Z');

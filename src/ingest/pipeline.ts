@@ -48,7 +48,13 @@ export interface PipelineOptions {
   batchSize?: number;
   /** Such transactions open at once in this process. */
   writers?: number;
-  /** Receipt statements in flight at once; receipts arriving meanwhile are stored together in the next. */
+  /**
+   * Receipt statements in flight at once (2 by default); receipts arriving meanwhile are stored
+   * together in the next. With one, every receipt waited for the statement before it, its commit and
+   * the trip back, and four senders measured a third fewer items per second than with two, whose
+   * commits overlap. Both statements upsert authors and insert items in key order, so they never
+   * wait on each other in a cycle.
+   */
   storesInFlight?: number;
   /**
    * A batch smaller than `batchSize` waits for more items while they keep arriving: until none has
@@ -142,7 +148,7 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
   const limits = { maxTextLength: options.maxTextLength };
   // Receipts arriving while others are being stored share the next statement (and its commit).
   const store = createCoalescer((requests: StoreRequest[]) => storeItems(db, requests, limits), {
-    maxInFlight: Math.max(1, options.storesInFlight ?? 1),
+    maxInFlight: Math.max(1, options.storesInFlight ?? 2),
     maxGroup: batchSize,
   });
 

@@ -202,6 +202,8 @@ function storeItemsSql(rows: SQL): SQL {
              (array_agg(f.author_language order by f.idx desc) filter (where f.author_language is not null))[1]
       from fresh f
       group by f.source_id, f.author_external_id
+      -- Key order, as the items below: two statements in flight at once lock rows in the same order.
+      order by f.source_id, f.author_external_id
       on conflict (source_id, external_id) do update set
         handle = coalesce(excluded.handle, authors.handle),
         display_name = coalesce(excluded.display_name, authors.display_name),

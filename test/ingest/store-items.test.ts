@@ -300,6 +300,30 @@ describeEachDatabase('storing inbound items (storeItems)', (handle) => {
     expect(stored.item.raw).toEqual({ id: 1, 'bad\uFFFDkey': { 'inner\uFFFD': true } });
   });
 
+  it('runs two calls at once that share authors in opposite orders without a deadlock', async () => {
+    const { db } = handle();
+    const source = await seedSource(db, 'store-two-at-once');
+    const names = Array.from({ length: 12 }, (_, i) => `shared-${i}`);
+    for (let round = 0; round < 10; round += 1) {
+      // The second round on finds every author stored, so the upserts update rows the other call also locks.
+      const call = (order: string[], side: string) =>
+        storeItems(
+          db,
+          order.map((name) => ({
+            inbound: inboundFixture(source.id, {
+              externalId: `${side}-${round}-${name}`,
+              author: { externalId: name, followerCount: round },
+            }),
+          })),
+          LIMITS,
+        );
+      const [left, right] = await Promise.all([call(names, 'left'), call([...names].reverse(), 'right')]);
+      expect([...left, ...right].map((o) => received(o).duplicate)).toEqual(new Array(24).fill(false));
+    }
+    expect(await authorsOf(db, source.id)).toHaveLength(names.length);
+    expect(await itemsOf(db, source.id)).toHaveLength(10 * 2 * names.length);
+  });
+
   it('throws the coded error for bad input before anything of the call is written', async () => {
     const { db } = handle();
     const source = await seedSource(db, 'store-bad');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { type Database, rowsOf } from '../db/database.js';
 import { jsonParam, rowOf } from '../db/rows.js';
@@ -97,7 +98,8 @@ export async function storeItems(
       source_id: inbound.sourceId,
       external_id: inbound.externalId,
       confirm: confirm !== undefined,
-      secret: confirm?.secret ?? null,
+      // A digest, not the secret: statement parameters can reach the server's log (a slow-query log).
+      secret_sha256: confirm?.secret ? createHash('sha256').update(confirm.secret).digest('hex') : null,
       source_updated_at: confirm?.updatedAt ?? null,
       author_external_id: author.externalId,
       handle: author.handle ?? null,
@@ -168,14 +170,15 @@ function storeItemsSql(rows: SQL): SQL {
   return sql`
     with input as (
       select * from jsonb_to_recordset(${rows}) as r(
-        idx int, source_id int, external_id text, confirm boolean, secret text, source_updated_at timestamptz,
+        idx int, source_id int, external_id text, confirm boolean, secret_sha256 text, source_updated_at timestamptz,
         author_external_id text, handle text, display_name text, follower_count int, verified boolean,
         author_language text, text text, url text, conversation_id text, parent_external_id text, language text,
         raw jsonb, tags text[], archived boolean, created_at timestamptz)
     ),
     checked as (
       select r.*, (not r.confirm or exists (
-        select 1 from sources s where s.id = r.source_id and s.enabled and s.secret is not distinct from r.secret
+        select 1 from sources s where s.id = r.source_id and s.enabled
+          and encode(sha256(convert_to(s.secret, 'UTF8')), 'hex') is not distinct from r.secret_sha256
           and date_trunc('milliseconds', s.updated_at) = r.source_updated_at)) as allowed
       from input r
     ),

@@ -160,7 +160,7 @@ async function lockBatch(tx: Database, batch: readonly TriagedItem[]): Promise<B
     await tx.execute(sql`
       select (select json_agg(x) from (
                 select id, processed_at, ticket_id from items
-                where id in (select jsonb_array_elements_text(${jsonParam(ids)})::bigint) order by id for update
+                where id = any(array(select jsonb_array_elements_text(${jsonParam(ids)})::bigint)) order by id for update
               ) as x) as items,
              (select count(pg_advisory_xact_lock(h)) from (
                 select distinct hashtext(k) as h from jsonb_array_elements_text(${jsonParam(keys)}) as k order by h
@@ -181,6 +181,11 @@ type BatchRead = Omit<BatchReads, 'locked'> & { ticketIds: number[] };
  * committed before they were granted): whether an incident is open, the sources' settings, the SLA
  * policies, every ticket an item could join (its author's within the window, its conversation's),
  * the tickets of the posts the batch's replies name, and an id for each ticket the batch may open.
+ * Each lookup is an `= any(array(…))` on an index's columns: an OR of `in (subquery)` conditions
+ * made PostgreSQL read the whole tickets table for every batch, and a parent post looked up without
+ * its source the whole items table. A batch without threads or replies (most webhook items) leaves
+ * those lookups out rather than asking for an empty list, which a young table's statistics could
+ * still have planned as a read of every ticket of the source.
  */
 async function readBatch(tx: Database, batch: readonly TriagedItem[], windowMinutes: number): Promise<BatchRead> {
   const sourceIds = [...new Set(batch.map((e) => e.item.sourceId))];
@@ -213,14 +218,26 @@ async function readBatch(tx: Database, batch: readonly TriagedItem[], windowMinu
              ${slaPoliciesText()} as sla_policies,
              (select json_agg(t) from (
                 select id, source_id, author_id, conversation_id, status, last_customer_message_at from tickets
-                where (author_id in (select jsonb_array_elements_text(${jsonParam(authorIds)})::int)
-                       and last_customer_message_at >= ${windowStart}::timestamptz)
-                   or conversation_id in (select jsonb_array_elements_text(${jsonParam(conversations)}))
+                where author_id = any(array(select jsonb_array_elements_text(${jsonParam(authorIds)})::int))
+                  and last_customer_message_at >= ${windowStart}::timestamptz
+                ${
+                  conversations.length > 0
+                    ? sql`union
+                select id, source_id, author_id, conversation_id, status, last_customer_message_at from tickets
+                where source_id = any(array(select jsonb_array_elements_text(${jsonParam(sourceIds)})::int))
+                  and conversation_id = any(array(select jsonb_array_elements_text(${jsonParam(conversations)})))`
+                    : sql``
+                }
               ) as t) as candidates,
-             (select json_agg(p) from (
+             ${
+               parents.length > 0
+                 ? sql`(select json_agg(p) from (
                 select source_id, external_id, ticket_id from items
-                where external_id in (select jsonb_array_elements_text(${jsonParam(parents)}))
-              ) as p) as parents,
+                where source_id = any(array(select jsonb_array_elements_text(${jsonParam(sourceIds)})::int))
+                  and external_id = any(array(select jsonb_array_elements_text(${jsonParam(parents)})))
+              ) as p)`
+                 : sql`null::json`
+             } as parents,
              (select json_agg(nextval(pg_get_serial_sequence('tickets', 'id')))
               from generate_series(1, ${batch.length}::int)) as ticket_ids`),
   );
@@ -274,7 +291,8 @@ async function writeOpenedTickets(
            marked as (
              update items set ticket_id = m.ticket_id, processed_at = ${now.toISOString()}::timestamptz, triage = m.triage
              from jsonb_to_recordset(${jsonParam(marks)}) as m(item_id bigint, ticket_id int, triage jsonb)
-             where items.id = m.item_id
+             where items.id = any(array(select (jsonb_array_elements(${jsonParam(marks)}) ->> 'item_id')::bigint))
+               and items.id = m.item_id
            )
       select (select json_agg(opened) from opened) as tickets`),
   );

@@ -41,7 +41,11 @@ export const items = pgTable(
   (t) => [
     uniqueIndex('items_source_external_key').on(t.sourceId, t.externalId),
     index('items_ticket_idx').on(t.ticketId),
-    index('items_conversation_idx').on(t.sourceId, t.conversationId),
+    // Partial: rows without a conversation are never looked up by it, and a plain (source_id, …)
+    // index would tie with the unique key above for a lookup by source and external id, which a
+    // plan made on a young table (statistics of a few rows) could then run on this one instead,
+    // reading every item of the source.
+    index('items_conversation_idx').on(t.sourceId, t.conversationId).where(sql`${t.conversationId} is not null`),
     index('items_unprocessed_idx').on(t.id).where(sql`${t.processedAt} is null`),
     index('items_received_idx').on(t.receivedAt),
     // Erasing one author (`/earshot forget`) and retention's author check find items by author.

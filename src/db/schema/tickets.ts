@@ -64,7 +64,8 @@ export const tickets = pgTable(
     index('tickets_created_idx').on(t.createdAt),
     index('tickets_source_created_idx').on(t.sourceId, t.createdAt),
     index('tickets_author_idx').on(t.authorId, t.lastCustomerMessageAt),
-    index('tickets_conversation_idx').on(t.sourceId, t.conversationId),
+    // Partial for the reason items_conversation_idx is (a lookup by source alone must not take it).
+    index('tickets_conversation_idx').on(t.sourceId, t.conversationId).where(sql`${t.conversationId} is not null`),
     index('tickets_sla_due_idx').on(t.firstResponseDueAt).where(sql`${t.status} in ('new', 'claimed', 'waiting')`),
     index('tickets_tags_idx').using('gin', t.tags),
     // The lead report finds exact medians and p90s from its histograms: these read the values of the

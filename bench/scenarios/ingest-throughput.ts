@@ -163,7 +163,7 @@ async function measureIngestThroughput(
       `${written.toFixed(1)} rows, where the reference commits 1 and writes ${rawWritten.toFixed(1)} (triggers ` +
       'included). The route checks the signature against the source row it keeps by name; the receipt is one ' +
       'statement (is the post new, the author upserted, the item inserted, the kept source row confirmed ' +
-      'unchanged), and receipts that arrive while one is being stored share the next statement and its commit; ' +
+      'unchanged), and up to two such statements are in flight, receipts arriving meanwhile sharing the next one and its commit; ' +
       'the 202 follows that commit. Then, off the request path, the embedded classifier triages the item and a ' +
       'batch makes it a ticket: up to 100 triaged items, gathered while items keep coming (at most 50 ms), in one ' +
       'transaction of one lock statement (the items, then every author and conversation lock in hash order), one ' +

@@ -423,7 +423,10 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
       // The first sweep takes everything a previous run left, whatever its age, and nothing received
       // since this start: those are this run's own receipts (or another replica's), already on
       // their way to triage, and a second triage of them would be wasted (an OpenAI call each).
-      const startedAt = new Date();
+      // `received_at` has microseconds and a Date milliseconds: the next millisecond takes in
+      // everything stored before this line. (It is this host's clock against the database's: a skew
+      // only moves items between this sweep and the periodic one, past its grace, or triages one twice.)
+      const startedAt = new Date(Date.now() + 1);
       pipeline
         .sweep({ receivedBefore: startedAt })
         .catch((err: unknown) => log.error({ err }, 'start-up sweep failed'))

@@ -127,6 +127,8 @@ describeEachDatabase('ingest pipeline: receipt, then triage and tickets in batch
           maxTextLength: 1_000,
         },
       );
+      // A few milliseconds after the start (which counts up to the next millisecond as before it).
+      await new Promise((resolve) => setTimeout(resolve, 5));
       await tx.update(items).set({ receivedAt: sql`clock_timestamp()` }).where(eq(items.id, stored.item.id));
       return stored;
     });

@@ -92,7 +92,7 @@ export interface IngestPipeline {
   sweep(options?: { graceMs?: number; receivedBefore?: Date }): Promise<number>;
   /** Called after each item becomes (part of) a ticket: SLA and crisis hooks. */
   onProcessed(listener: ProcessedListener): void;
-  /** Resolves when nothing is queued or in flight. */
+  /** Resolves when nothing is being received (stored), queued or in flight. */
   idle(): Promise<void>;
   start(): void;
   /** Stops the sweep, refuses new work, and waits for in-flight items. */
@@ -164,6 +164,8 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
   let reading = false;
   let triaging = 0;
   let writing = 0;
+  /** Receipts being stored: their items are not queued yet, but `idle()` must wait for them too. */
+  let receiving = 0;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   /** Set while triaged items wait for company (`lingerMs`); cleared when a batch takes them. */
@@ -188,6 +190,7 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
     reading ||
     triaging > 0 ||
     writing > 0 ||
+    receiving > 0 ||
     unread.length > 0 ||
     untriaged.length > 0 ||
     triaged.length > 0;
@@ -355,27 +358,41 @@ export function createIngestPipeline(options: PipelineOptions): IngestPipeline {
     }
   }
 
+  /** `receive` after its input was checked: store, count, and queue a new item for triage. */
+  async function receiveValid(
+    inbound: InboundItem,
+    context: { source?: Source; confirmSource?: boolean },
+  ): Promise<StoredItem> {
+    const cached = context.confirmSource === true ? context.source : undefined;
+    const stored = await store({ inbound, ...(cached ? { confirm: cached } : {}) });
+    if ('refused' in stored) throw sourceChanged();
+    const source = context.source ?? (await sourceById(inbound.sourceId));
+    countIngested(source?.name ?? String(inbound.sourceId), stored.duplicate);
+    if (!stored.item.processedAt) {
+      // A new item's rows are at hand; a repeat of one a crash left unprocessed is read back.
+      if (stored.duplicate || !source) pipeline.enqueue(stored.item.id);
+      else
+        queue({
+          item: stored.item,
+          author: stored.author,
+          source,
+          history: { previousContacts: stored.previousContacts },
+        });
+    }
+    return { item: stored.item, author: stored.author, duplicate: stored.duplicate };
+  }
+
   const pipeline: IngestPipeline = {
     async receive(inbound, context = {}) {
       // The caller's own error for bad input, before it joins other receipts' statement.
       validateInbound(inbound, limits);
-      const cached = context.confirmSource === true ? context.source : undefined;
-      const stored = await store({ inbound, ...(cached ? { confirm: cached } : {}) });
-      if ('refused' in stored) throw sourceChanged();
-      const source = context.source ?? (await sourceById(inbound.sourceId));
-      countIngested(source?.name ?? String(inbound.sourceId), stored.duplicate);
-      if (!stored.item.processedAt) {
-        // A new item's rows are at hand; a repeat of one a crash left unprocessed is read back.
-        if (stored.duplicate || !source) pipeline.enqueue(stored.item.id);
-        else
-          queue({
-            item: stored.item,
-            author: stored.author,
-            source,
-            history: { previousContacts: stored.previousContacts },
-          });
+      receiving += 1;
+      try {
+        return await receiveValid(inbound, context);
+      } finally {
+        receiving -= 1;
+        settleIdle();
       }
-      return { item: stored.item, author: stored.author, duplicate: stored.duplicate };
     },
     enqueue(itemId) {
       if (stopped || !options.assess || known.has(itemId)) return;

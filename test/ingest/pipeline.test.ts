@@ -192,6 +192,25 @@ describeEachDatabase('ingest pipeline: receipt, then triage and tickets in batch
     await pipeline.stop();
   });
 
+  it('counts a receipt still being stored as work: idle() waits for its ticket', async () => {
+    const { db } = handle();
+    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'idle-waits', kind: 'webhook' });
+    const pipeline = createIngestPipeline({
+      db,
+      logger: silentLogger,
+      groupingWindowMinutes: 0,
+      maxTextLength: 1_000,
+      assess: async () => assessmentFixture(),
+    });
+    const receipt = pipeline.receive(inboundFixture(source.id, { author: { externalId: 'idle-waits' } }));
+    // Asked before the store has answered: it must not resolve with the item still untouched.
+    await pipeline.idle();
+    const stored = await receipt;
+    const [row] = await db.select().from(items).where(eq(items.id, stored.item.id));
+    expect(row?.ticketId).not.toBeNull();
+    await pipeline.stop();
+  });
+
   it('answers a repeat as a duplicate without triaging it again', async () => {
     const { db } = handle();
     const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'batch-repeat', kind: 'webhook' });

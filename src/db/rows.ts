@@ -161,6 +161,14 @@ export function jsonParam(value: unknown): SQL {
   return sql`${jsonText(value)}::jsonb`;
 }
 
+/**
+ * A list as a PostgreSQL array for `= any(...)`, sent as one `jsonParam` (unlike `sqlArray`, one
+ * parameter per value): an indexable condition whose statement text never changes with the length.
+ */
+export function jsonArray(values: readonly (string | number)[], type: 'int' | 'bigint' | 'text'): SQL {
+  return sql`array(select jsonb_array_elements_text(${jsonParam(values)})::${sql.raw(type)})`;
+}
+
 /** Maps a `returning *` (or `select *`) row of the table to its model, decoding as drizzle's queries do. */
 export function rowOf<T extends PgTable>(table: T, row: Record<string, unknown>): InferSelectModel<T> {
   const out: Record<string, unknown> = {};

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Database, rowsOf } from '../db/database.js';
-import { insertJsonRows, jsonParam, rowOf } from '../db/rows.js';
+import { insertJsonRows, jsonArray, jsonParam, rowOf } from '../db/rows.js';
 import { outbox, ticketEvents, tickets } from '../db/schema/index.js';
 import { autoAckTemplateFor } from '../replies/auto-ack.js';
 import type { SlaPolicies } from '../sla/policy.js';
@@ -160,7 +160,7 @@ async function lockBatch(tx: Database, batch: readonly TriagedItem[]): Promise<B
     await tx.execute(sql`
       select (select json_agg(x) from (
                 select id, processed_at, ticket_id from items
-                where id = any(array(select jsonb_array_elements_text(${jsonParam(ids)})::bigint)) order by id for update
+                where id = any(${jsonArray(ids, 'bigint')}) order by id for update
               ) as x) as items,
              (select count(pg_advisory_xact_lock(h)) from (
                 select distinct hashtext(k) as h from jsonb_array_elements_text(${jsonParam(keys)}) as k order by h
@@ -181,7 +181,7 @@ type BatchRead = Omit<BatchReads, 'locked'> & { ticketIds: number[] };
  * committed before they were granted): whether an incident is open, the sources' settings, the SLA
  * policies, every ticket an item could join (its author's within the window, its conversation's),
  * the tickets of the posts the batch's replies name, and an id for each ticket the batch may open.
- * Each lookup is an `= any(array(…))` on an index's columns: an OR of `in (subquery)` conditions
+ * Each lookup is an `= any(…)` of a `jsonArray` on an index's columns: an OR of `in (subquery)` conditions
  * made PostgreSQL read the whole tickets table for every batch, and a parent post looked up without
  * its source the whole items table. A batch without threads or replies (most webhook items) leaves
  * those lookups out rather than asking for an empty list, which a young table's statistics could
@@ -214,18 +214,17 @@ async function readBatch(tx: Database, batch: readonly TriagedItem[], windowMinu
     await tx.execute(sql`
       select exists (select 1 from incidents where status = 'open') as incidents_open,
              (select json_agg(json_build_object('id', id, 'kind', kind, 'settings', settings)) from sources
-              where id in (select jsonb_array_elements_text(${jsonParam(sourceIds)})::int)) as sources,
+              where id = any(${jsonArray(sourceIds, 'int')})) as sources,
              ${slaPoliciesText()} as sla_policies,
              (select json_agg(t) from (
                 select id, source_id, author_id, conversation_id, status, last_customer_message_at from tickets
-                where author_id = any(array(select jsonb_array_elements_text(${jsonParam(authorIds)})::int))
+                where author_id = any(${jsonArray(authorIds, 'int')})
                   and last_customer_message_at >= ${windowStart}::timestamptz
                 ${
                   conversations.length > 0
                     ? sql`union
                 select id, source_id, author_id, conversation_id, status, last_customer_message_at from tickets
-                where source_id = any(array(select jsonb_array_elements_text(${jsonParam(sourceIds)})::int))
-                  and conversation_id = any(array(select jsonb_array_elements_text(${jsonParam(conversations)})))`
+                where source_id = any(${jsonArray(sourceIds, 'int')}) and conversation_id = any(${jsonArray(conversations, 'text')})`
                     : sql``
                 }
               ) as t) as candidates,
@@ -233,8 +232,7 @@ async function readBatch(tx: Database, batch: readonly TriagedItem[], windowMinu
                parents.length > 0
                  ? sql`(select json_agg(p) from (
                 select source_id, external_id, ticket_id from items
-                where source_id = any(array(select jsonb_array_elements_text(${jsonParam(sourceIds)})::int))
-                  and external_id = any(array(select jsonb_array_elements_text(${jsonParam(parents)})))
+                where source_id = any(${jsonArray(sourceIds, 'int')}) and external_id = any(${jsonArray(parents, 'text')})
               ) as p)`
                  : sql`null::json`
              } as parents,
@@ -291,8 +289,10 @@ async function writeOpenedTickets(
            marked as (
              update items set ticket_id = m.ticket_id, processed_at = ${now.toISOString()}::timestamptz, triage = m.triage
              from jsonb_to_recordset(${jsonParam(marks)}) as m(item_id bigint, ticket_id int, triage jsonb)
-             where items.id = any(array(select (jsonb_array_elements(${jsonParam(marks)}) ->> 'item_id')::bigint))
-               and items.id = m.item_id
+             where items.id = any(${jsonArray(
+               marks.map((m) => m.item_id),
+               'bigint',
+             )}) and items.id = m.item_id
            )
       select (select json_agg(opened) from opened) as tickets`),
   );

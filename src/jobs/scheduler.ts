@@ -105,6 +105,12 @@ export function createJobScheduler(options: SchedulerOptions): JobScheduler {
     }
   }
 
+  function jobNamed(name: string): JobDefinition {
+    const job = byName.get(name);
+    if (!job) throw new Error(`no job named "${name}"`);
+    return job;
+  }
+
   function track(promise: Promise<TickOutcome>): Promise<TickOutcome> {
     inFlight.add(promise);
     void promise.finally(() => inFlight.delete(promise));
@@ -139,13 +145,10 @@ export function createJobScheduler(options: SchedulerOptions): JobScheduler {
       await Promise.allSettled([...inFlight]);
     },
     runTick(name, scheduledFor) {
-      const job = byName.get(name);
-      if (!job) throw new Error(`no job named "${name}"`);
-      return track(tick(job, truncateToSecond(scheduledFor)));
+      return track(tick(jobNamed(name), truncateToSecond(scheduledFor)));
     },
     async runNow(name, runOptions = {}) {
-      const job = byName.get(name);
-      if (!job) throw new Error(`no job named "${name}"`);
+      const job = jobNamed(name);
       const deadline = performance.now() + (runOptions.timeoutMs ?? 60_000);
       for (;;) {
         // `claimed_elsewhere`: this very second's tick was taken, possibly by a run that began before the call.

@@ -104,16 +104,9 @@ describeEachDatabase('ingest pipeline: receipt, then triage and tickets in batch
       },
     );
     const triaged: string[] = [];
-    const pipeline = createIngestPipeline({
-      db,
-      logger: silentLogger,
-      groupingWindowMinutes: 0,
-      maxTextLength: 1_000,
-      sweepIntervalMs: 60_000,
-      assess: async (item) => {
-        triaged.push(item.text);
-        return assessmentFixture();
-      },
+    const pipeline = batchingPipeline(db, async (item) => {
+      triaged.push(item.text);
+      return assessmentFixture();
     });
     // Stored once this run began, as another replica's receipt would be: its own triage is on the way.
     // On PGlite (one connection) the start-up sweep's read waits for this transaction, so it reads
@@ -195,13 +188,7 @@ describeEachDatabase('ingest pipeline: receipt, then triage and tickets in batch
   it('counts a receipt still being stored as work: idle() waits for its ticket', async () => {
     const { db } = handle();
     const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'idle-waits', kind: 'webhook' });
-    const pipeline = createIngestPipeline({
-      db,
-      logger: silentLogger,
-      groupingWindowMinutes: 0,
-      maxTextLength: 1_000,
-      assess: async () => assessmentFixture(),
-    });
+    const pipeline = batchingPipeline(db, async () => assessmentFixture());
     const receipt = pipeline.receive(inboundFixture(source.id, { author: { externalId: 'idle-waits' } }));
     // Asked before the store has answered: it must not resolve with the item still untouched.
     await pipeline.idle();

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { z } from 'zod';
 import type { Database } from '../db/database.js';
 import { isAppError } from '../errors.js';
@@ -10,6 +9,7 @@ import { getSourceByName } from '../sources/sources.js';
 import type { Source } from '../tickets/types.js';
 import { type IngestPipeline, isSourceChanged } from './pipeline.js';
 import type { InboundItem } from './store-item.js';
+import { type SignatureHeaders, WebhookSignatureError, WebhookVerifier } from './webhook-signature.js';
 
 /**
  * The documented body of `POST /ingest/:source`. Only `id`, `author.id` and `text` are required;
@@ -89,7 +89,7 @@ const SOURCE_CACHE_TTL_MS = 30_000;
 /** A webhook source that can take deliveries, with its verifier (decoding the secret once). */
 interface WebhookSource {
   source: Source;
-  verifier: Webhook;
+  verifier: WebhookVerifier;
 }
 
 /** Webhook sources by lower-cased name: `get` may answer a cached row, `reload` always reads. */
@@ -103,7 +103,7 @@ function createSourceCache(db: Database) {
       entries.delete(key);
       return null;
     }
-    const entry = { source, verifier: new Webhook(source.secret), readAt: Date.now() };
+    const entry = { source, verifier: new WebhookVerifier(source.secret), readAt: Date.now() };
     entries.set(key, entry);
     return entry;
   };
@@ -191,14 +191,14 @@ interface Answer {
  */
 async function admit(
   pipeline: IngestPipeline,
-  delivery: { headers: Record<string, string>; body: Buffer },
+  delivery: { headers: SignatureHeaders; body: Buffer },
   { source, verifier }: WebhookSource,
   cached: boolean,
 ): Promise<Answer | 'source_changed'> {
   try {
-    verifier.verify(delivery.body, delivery.headers, { jsonParse: false });
+    verifier.verify(delivery.body, delivery.headers);
   } catch (err) {
-    if (!(err instanceof WebhookVerificationError)) throw err;
+    if (!(err instanceof WebhookSignatureError)) throw err;
     return { status: 401, body: { error: 'bad_signature', message: err.message } };
   }
   let json: unknown;
@@ -240,7 +240,7 @@ function invalid(message: string, fields: { path: string; message: string }[]): 
   return { status: 400, body: { error: 'invalid_input', message, fields } };
 }
 
-function signatureHeaders(req: IncomingMessage): Record<string, string> {
+function signatureHeaders(req: IncomingMessage): SignatureHeaders {
   const pick = (name: string) => {
     const value = req.headers[name];
     return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');

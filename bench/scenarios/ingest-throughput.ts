@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import { Writable } from 'node:stream';
 import postgres from 'postgres';
 import { type Earshot, startEarshot } from '../../src/app.js';
@@ -13,6 +14,7 @@ import { createLogger } from '../../src/logger.js';
 import { requireService } from '../../src/module.js';
 import { ensureSource } from '../../src/sources/sources.js';
 import { type FakeUser, FakeXServer } from '../../test/fakes/x-server.js';
+import { type CpuParties, startCpuCount } from '../lib/cpu.js';
 import { connectBenchDatabase, createBenchDatabase } from '../lib/database.js';
 import { type BenchCheck, emptyResult, type ScenarioResult } from '../lib/report.js';
 import { pairRatio, runConcurrently, seededRandom, summarize } from '../lib/stats.js';
@@ -39,6 +41,8 @@ interface AppFigures {
   commitsPerItem: number;
   /** Rows inserted or updated per item, from pg_stat_database. */
   rowsPerItem: number;
+  /** CPU milliseconds per timed item of each repeat, by party (see `startCpuCount`). */
+  cpu: CpuParties[];
 }
 
 /**
@@ -121,6 +125,23 @@ async function measureIngestThroughput(
       ratio: pairRatio(value, reference),
     });
   }
+  // CPU per item by party: what the gap is made of, in a unit that moves less with the machine's speed.
+  const spent = (f: CpuParties) => f.app + f.senders + (f.postgres ?? 0);
+  const local = [...webhook.values(), ...[...raw.values()].flat()].every((f) =>
+    f.cpu.every((c) => c.postgres !== null),
+  );
+  for (const concurrency of options.concurrencies) {
+    result.rows.push({
+      scenario: SCENARIO,
+      metric: `webhook, ${concurrency} sender${concurrency > 1 ? 's' : ''}: CPU per item, Earshot + senders${local ? ' + PostgreSQL' : ''}`,
+      unit: 'ms',
+      value: summarize(webhook.get(concurrency)!.cpu.map(spent)),
+      reference: {
+        label: `raw SQL: client${local ? ' + PostgreSQL' : ''}`,
+        value: summarize(raw.get(concurrency)!.flatMap((f) => f.cpu.map(spent))),
+      },
+    });
+  }
   const streamValue = summarize(stream.rates);
   const streamRatio = pairRatio(streamValue, rawRate(1));
   result.rows.push({
@@ -158,7 +179,28 @@ async function measureIngestThroughput(
     const full = summarize(webhook.get(c)!.rates);
     return `${c}: ${pairRatio(route, rawRate(c)).median.toFixed(2)} and ${pairRatio(full, route).median.toFixed(2)}`;
   };
+  const party = (figures: AppFigures[], key: keyof CpuParties) =>
+    summarize(figures.flatMap((f) => f.cpu.map((c) => c[key] ?? 0))).median.toFixed(2);
+  // The share of the machine's cores the run kept busy: CPU per item × items per second.
+  const busy = (figures: AppFigures[]) =>
+    summarize(
+      figures.flatMap((f) => f.cpu.map((c, run) => (spent(c) * f.rates[run]!) / 1000 / cpus().length)),
+    ).median.toFixed(2);
+  const cpuSplit = (c: number) => {
+    const app = [webhook.get(c)!];
+    const reference = raw.get(c)!;
+    const pg = local ? `, PostgreSQL ${party(app, 'postgres')}` : '';
+    const referencePg = local ? `, PostgreSQL ${party(reference, 'postgres')}` : '';
+    return (
+      `${c}: Earshot ${party(app, 'app')}, senders ${party(app, 'senders')}${pg} (reference: client ` +
+      `${party(reference, 'app')}${referencePg}); cores busy ${busy(app)} (reference ${busy(reference)})`
+    );
+  };
   result.notes.push(
+    'CPU milliseconds per timed item, medians by party, from /proc (Earshot is every thread of the bench process; ' +
+      'PostgreSQL is every postgres process on this machine, its background writers included), by senders: ' +
+      `${options.concurrencies.map(cpuSplit).join('; ')}. Where the reference and Earshot keep the cores about as ` +
+      'busy, the throughput ratio is the inverse ratio of CPU per item.',
     `Per webhook item Earshot commits ${commits.toFixed(2)} transactions (read-only ones included) and writes ` +
       `${written.toFixed(1)} rows, where the reference commits 1 and writes ${rawWritten.toFixed(1)} (triggers ` +
       'included). The route checks the signature against the source row it keeps by name; the receipt is one ' +
@@ -181,8 +223,9 @@ async function measureIngestThroughput(
       'not yet made tickets cannot flatter it. The webhook senders (body, Standard Webhooks signature, HTTP client, ' +
       'timing) run in a Node process of their own, as production’s senders are other machines, so Earshot’s event ' +
       'loop does only the server’s work; they still share this machine’s 2 cores with Earshot and PostgreSQL (which ' +
-      'the reference’s client shares with PostgreSQL alone), so they post with node:http, a third to a half of ' +
-      'fetch’s CPU per request. The X stream client stores posts one at a time in arrival order on one ' +
+      'the reference’s client shares with PostgreSQL alone), so they post with the least HTTP/1.1 client that ' +
+      'works (bench/lib/raw-http.ts: about half of node:http’s CPU per request, a fifth of fetch’s; the senders’ ' +
+      'share is in the CPU note above) and sign with node:crypto. The X stream client stores posts one at a time in arrival order on one ' +
       'connection, so it is paired with the 1-connection reference.',
   );
   return result;
@@ -210,6 +253,14 @@ async function databaseStats(url: string): Promise<{ commits: number; rows: numb
   }
 }
 
+function perTimedItem(spent: CpuParties, items: number): CpuParties {
+  return {
+    app: spent.app / items,
+    senders: spent.senders / items,
+    postgres: spent.postgres === null ? null : spent.postgres / items,
+  };
+}
+
 function perItem(stats: { commits: number; rows: number }, items: number) {
   return { commitsPerItem: stats.commits / items, rowsPerItem: stats.rows / items };
 }
@@ -233,6 +284,7 @@ async function measureRaw(texts: string[], warmup: number, concurrency: number):
   try {
     const sql = postgres(database.url, { max: concurrency, onnotice: () => {} });
     let ms: number;
+    let cpu: CpuParties;
     try {
       const [source] = await sql`insert into sources (name, kind) values ('bench-raw', 'webhook') returning id`;
       const [author] =
@@ -249,12 +301,14 @@ async function measureRaw(texts: string[], warmup: number, concurrency: number):
             values (${ticket!.id}, 'system:bench', 'created', ${sql.json({ itemId: item!.id })})`;
         });
       await runConcurrently(warmup, concurrency, insert);
+      const counting = startCpuCount();
       ms = await runConcurrently(texts.length - warmup, concurrency, (index) => insert(warmup + index));
+      cpu = perTimedItem(counting.stop(), texts.length - warmup);
     } finally {
       await sql.end();
     }
     const timed = texts.length - warmup;
-    return { rates: [(timed / ms) * 1000], ...perItem(await databaseStats(database.url), texts.length) };
+    return { rates: [(timed / ms) * 1000], cpu: [cpu], ...perItem(await databaseStats(database.url), texts.length) };
   } finally {
     await database.drop();
   }
@@ -278,6 +332,7 @@ async function measureRouteOnly(
     const sql = postgres(database.url, { max: concurrency, onnotice: () => {} });
     let rate: number;
     let total: number;
+    let cpu: CpuParties;
     try {
       const name = `bench-route-r${run}`;
       const { id: sourceId, secret } = await createWebhookSource(handle.db, name);
@@ -323,8 +378,10 @@ async function measureRouteOnly(
         };
         accepted(await senders.send(0, concurrency));
         const started = performance.now();
+        const counting = startCpuCount(senders.pid);
         accepted(await senders.send(1, concurrency));
         rate = (options.items / (performance.now() - started)) * 1000;
+        cpu = perTimedItem(counting.stop(), options.items);
         total = options.warmup + options.items;
       } finally {
         await http.close();
@@ -333,7 +390,7 @@ async function measureRouteOnly(
       await sql.end();
       await handle.close();
     }
-    return { rates: [rate], ...perItem(await databaseStats(database.url), total) };
+    return { rates: [rate], cpu: [cpu], ...perItem(await databaseStats(database.url), total) };
   } finally {
     await database.drop();
   }
@@ -347,12 +404,17 @@ async function measureRouteOnly(
 async function withEarshot(
   env: Record<string, string>,
   setup: (db: Database) => Promise<void>,
-  body: (app: Earshot, ingest: IngestService, db: Database, url: string) => Promise<{ rates: number[]; total: number }>,
+  body: (
+    app: Earshot,
+    ingest: IngestService,
+    db: Database,
+    url: string,
+  ) => Promise<{ rates: number[]; cpu: CpuParties[]; total: number }>,
 ): Promise<AppFigures> {
   const database = await createBenchDatabase();
   try {
     const handle = await connectBenchDatabase(database.url);
-    let measured: { rates: number[]; total: number };
+    let measured: { rates: number[]; cpu: CpuParties[]; total: number };
     try {
       await setup(handle.db);
       const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: database.url, ...env });
@@ -365,7 +427,7 @@ async function withEarshot(
     } finally {
       await handle.close();
     }
-    return { rates: measured.rates, ...perItem(await databaseStats(database.url), measured.total) };
+    return { rates: measured.rates, cpu: measured.cpu, ...perItem(await databaseStats(database.url), measured.total) };
   } finally {
     await database.drop();
   }
@@ -413,6 +475,7 @@ async function measureWebhook(
     async (app, ingest, db, url) => {
       const counter = processedCounter(ingest);
       const rates: number[] = [];
+      const cpu: CpuParties[] = [];
       let total = 0;
       for (let run = 0; run < options.repeats; run += 1) {
         await beforeRun(run);
@@ -439,8 +502,10 @@ async function measureWebhook(
         await warmed;
         const done = counter.reach(options.items, 300_000);
         const started = performance.now();
+        const counting = startCpuCount(senders.pid);
         const [timed] = await Promise.all([senders.send(1, concurrency), done]);
         rates.push((options.items / (performance.now() - started)) * 1000);
+        cpu.push(perTimedItem(counting.stop(), options.items));
         tally(timed);
 
         const sent = warmup + options.items;
@@ -463,7 +528,7 @@ async function measureWebhook(
           detail: `${sent} sent, ${refused.length} refused, ${processed} processed, ${tickets} tickets, ${cards} card rows`,
         });
       }
-      return { rates, total };
+      return { rates, cpu, total };
     },
   );
 }
@@ -523,7 +588,8 @@ async function measureXStream(
             detail: `${total} published so far, ${tickets} tickets, ${cards} card rows`,
           });
         }
-        return { rates, total };
+        // No CPU figures: the local X server runs in this process, beside Earshot.
+        return { rates, cpu: [], total };
       },
     );
   } finally {

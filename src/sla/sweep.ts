@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
-import { outbox, tickets } from '../db/schema/index.js';
+import { outbox, slaClockLive, tickets } from '../db/schema/index.js';
 import type { Metrics } from '../observability/metrics.js';
 import { queueCardRefresh, recordEvent } from '../tickets/timeline.js';
 import { type Actor, OPEN_STATUSES, PRIORITIES, type Ticket } from '../tickets/types.js';
@@ -70,16 +70,29 @@ export async function runSlaSweep(db: Database, options: SlaSweepOptions): Promi
 async function* pagesOf(db: Database, filter: SQL, batchSize = 500): AsyncGenerator<Ticket> {
   let after = 0;
   for (;;) {
-    const page = await db
-      .select()
-      .from(tickets)
-      .where(and(gt(tickets.id, after), filter))
-      .orderBy(asc(tickets.id))
-      .limit(batchSize);
+    const page = await candidatePage(db, filter, after, batchSize);
     yield* page;
     if (page.length < batchSize) return;
     after = page[page.length - 1]!.id;
   }
+}
+
+/**
+ * One page of the sweep's candidates after ticket `after`. It states slaClockLive, which `filter`
+ * implies, so PostgreSQL can read tickets_sla_live_idx (the backlog) instead of every ticket.
+ */
+function candidatePage(db: Database, filter: SQL, after: number, limit: number) {
+  return db
+    .select()
+    .from(tickets)
+    .where(and(gt(tickets.id, after), slaClockLive(tickets), filter))
+    .orderBy(asc(tickets.id))
+    .limit(limit);
+}
+
+/** The sweep's first page query for these policies at `now`, for reading its plan. */
+export function slaCandidateQuery(db: Database, policies: SlaPolicies, now: Date) {
+  return candidatePage(db, candidateFilter(policies, now), 0, 500);
 }
 
 /** `at - minutes`, as a timestamp parameter. */

@@ -1,10 +1,28 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { type AnyPgColumn, index, integer, jsonb, pgTable, real, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 import { authors } from './authors.js';
 import { incidents } from './crisis.js';
 import { sentimentLabel, slaState, ticketCategory, ticketPriority, ticketStatus } from './enums.js';
 import { durationBucket } from './reports.js';
 import { sources } from './sources.js';
+
+/** The columns `slaClockLive` reads, as the table definition and queries both name them. */
+type SlaClockColumns = Record<
+  'firstResponseSla' | 'firstResponseAt' | 'resolutionSla' | 'resolvedAt' | 'status' | 'spam',
+  AnyPgColumn
+>;
+
+/**
+ * A ticket the SLA sweep may still have work on: a clock not settled yet (ok or warning) that is
+ * running (the ticket open and not spam) or has stopped (answered, resolved) and waits to be marked
+ * met or breached. Settled tickets, spam and tickets closed unanswered are out, so the sweep reads
+ * the backlog instead of the whole history. It is `tickets_sla_live_idx`'s predicate, and the sweep
+ * states it in its WHERE so PostgreSQL can prove the index applies.
+ */
+export function slaClockLive(t: SlaClockColumns): SQL {
+  const running = sql`(${t.status} in ('new', 'claimed', 'waiting') and ${t.spam} = 0)`;
+  return sql`((${t.firstResponseSla} in ('ok', 'warning') and (${t.firstResponseAt} is not null or ${running})) or (${t.resolutionSla} in ('ok', 'warning') and (${t.resolvedAt} is not null or ${running})))`;
+}
 
 /** The unit of work: one customer's conversation until it has an answer. */
 export const tickets = pgTable(
@@ -67,6 +85,8 @@ export const tickets = pgTable(
     // Partial for the reason items_conversation_idx is (a lookup by source alone must not take it).
     index('tickets_conversation_idx').on(t.sourceId, t.conversationId).where(sql`${t.conversationId} is not null`),
     index('tickets_sla_due_idx').on(t.firstResponseDueAt).where(sql`${t.status} in ('new', 'claimed', 'waiting')`),
+    // The SLA sweep pages through these in id order every minute (see slaClockLive).
+    index('tickets_sla_live_idx').on(t.id).where(slaClockLive(t)),
     index('tickets_tags_idx').using('gin', t.tags),
     // The lead report finds exact medians and p90s from its histograms: these read the values of the
     // bucket (in a period) that holds the wanted rank, index-only where pages are all-visible. Same

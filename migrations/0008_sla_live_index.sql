@@ -1,0 +1,5 @@
+-- The SLA sweep read every ticket each minute (its page query walked the primary key, filtering
+-- 500,000 rows for one page at half a million tickets); this holds only tickets with a clock still
+-- to settle (src/db/schema/tickets.ts, slaClockLive). Plain CREATE INDEX, as drizzle's migrator runs
+-- in a transaction: on a large table the deploy that applies it holds writes to tickets for the build.
+CREATE INDEX "tickets_sla_live_idx" ON "tickets" USING btree ("id") WHERE (("tickets"."first_response_sla" in ('ok', 'warning') and ("tickets"."first_response_at" is not null or ("tickets"."status" in ('new', 'claimed', 'waiting') and "tickets"."spam" = 0))) or ("tickets"."resolution_sla" in ('ok', 'warning') and ("tickets"."resolved_at" is not null or ("tickets"."status" in ('new', 'claimed', 'waiting') and "tickets"."spam" = 0))));

@@ -1,5 +1,7 @@
 import type { Config } from '../config.js';
 import { routingFromConfig, runCrisisDetection, thresholdsFromConfig } from '../crisis/job.js';
+import type { DatabaseHandle } from '../db/client.js';
+import { vacuumEmbedded } from '../db/maintenance.js';
 import type { Metrics } from '../observability/metrics.js';
 import { queueClosingMessages } from '../privacy/closing.js';
 import { runRetention } from '../privacy/retention.js';
@@ -12,12 +14,18 @@ import type { JobDefinition } from './types.js';
 const CLOSING_LOOKBACK_MS = 24 * 60 * 60_000;
 /** 03:30 UTC, away from the digests' usual morning hour. */
 export const RETENTION_SCHEDULE = '30 3 * * *';
+/** Hourly, off the quarter hours the other jobs like: the embedded database's vacuum and statistics. */
+export const EMBEDDED_MAINTENANCE_SCHEDULE = '47 * * * *';
 
 /**
  * Every scheduled job of Earshot, as data. Schedules come from config so operators can slow a job
  * down or move the digests without a deploy.
  */
-export function buildJobs(config: Config, metrics: Metrics | null = null): JobDefinition[] {
+export function buildJobs(
+  config: Config,
+  metrics: Metrics | null = null,
+  databaseKind: DatabaseHandle['kind'] = 'postgres',
+): JobDefinition[] {
   const jobs: JobDefinition[] = [
     {
       name: 'sla-sweep',
@@ -75,5 +83,13 @@ export function buildJobs(config: Config, metrics: Metrics | null = null): JobDe
         }),
     },
   ];
+  // A server's autovacuum keeps its statistics and dead rows in hand; PGlite has none running.
+  if (databaseKind === 'pglite') {
+    jobs.push({
+      name: 'embedded-maintenance',
+      schedule: EMBEDDED_MAINTENANCE_SCHEDULE,
+      run: async ({ db }) => vacuumEmbedded(db),
+    });
+  }
   return jobs;
 }

@@ -12,7 +12,7 @@ export const jobsModule: ModuleFactory = (ctx) => {
     db: ctx.db,
     logger: ctx.logger,
     runner: ctx.instanceId,
-    jobs: buildJobs(ctx.config, metricsOf(ctx.services)),
+    jobs: buildJobs(ctx.config, metricsOf(ctx.services), ctx.database.kind),
   });
   ctx.services.set('jobs', scheduler);
   return {

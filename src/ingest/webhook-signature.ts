@@ -16,6 +16,18 @@ export class WebhookSignatureError extends Error {
   override name = 'WebhookSignatureError';
 }
 
+/** The HMAC key of a Standard Webhooks secret: the base64 after its `whsec_` prefix (the prefix is optional). */
+export function webhookSecretKey(secret: string): Buffer {
+  const key = Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
+  if (key.length === 0) throw new Error("Secret can't be empty.");
+  return key;
+}
+
+/** The `v1,` signature of a delivery: base64 of HMAC-SHA256 over `<id>.<timestamp seconds>.<body>`. */
+export function webhookSignature(key: Buffer, id: string, seconds: number, body: Buffer | string): string {
+  return `v1,${createHmac('sha256', key).update(`${id}.${seconds}.`).update(body).digest('base64')}`;
+}
+
 /**
  * Checks Standard Webhooks signatures (https://www.standardwebhooks.com): `v1,` + base64 of
  * HMAC-SHA256 over `<webhook-id>.<webhook-timestamp>.<raw body>` with the secret's bytes, any one of
@@ -28,8 +40,7 @@ export class WebhookVerifier {
   private readonly key: Buffer;
 
   constructor(secret: string) {
-    this.key = Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
-    if (this.key.length === 0) throw new Error("Secret can't be empty.");
+    this.key = webhookSecretKey(secret);
   }
 
   /** Throws `WebhookSignatureError` unless the headers carry a current, matching signature of `body`. */
@@ -44,13 +55,12 @@ export class WebhookVerifier {
     if (now - seconds > TOLERANCE_SECONDS) throw new WebhookSignatureError('Message timestamp too old');
     if (seconds > now + TOLERANCE_SECONDS) throw new WebhookSignatureError('Message timestamp too new');
     // The timestamp as a number, as the package signs it ("0017" and "17" are the same second).
-    const expected = Buffer.from(
-      createHmac('sha256', this.key).update(`${id}.${seconds}.`).update(body).digest('base64'),
-    );
+    const expected = Buffer.from(webhookSignature(this.key, id, seconds, body));
     for (const versioned of signatures.split(' ')) {
+      // The part after `v1,` up to any further comma, as the package reads it.
       const [version, signature] = versioned.split(',');
       if (version !== 'v1' || signature === undefined) continue;
-      const given = Buffer.from(signature);
+      const given = Buffer.from(`v1,${signature}`);
       if (given.length === expected.length && timingSafeEqual(given, expected)) return;
     }
     throw new WebhookSignatureError('No matching signature found');

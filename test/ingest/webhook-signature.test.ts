@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { type SignatureHeaders, WebhookSignatureError, WebhookVerifier } from '../../src/ingest/webhook-signature.js';
+import {
+  type SignatureHeaders,
+  WebhookSignatureError,
+  WebhookVerifier,
+  webhookSecretKey,
+  webhookSignature,
+} from '../../src/ingest/webhook-signature.js';
 
 const secret = `whsec_${randomBytes(24).toString('base64')}`;
 const reference = new Webhook(secret);
@@ -101,6 +107,13 @@ describe('WebhookVerifier', () => {
       'a timestamp six minutes ahead': 'Message timestamp too new',
       'a timestamp four minutes old': 'ok',
     });
+  });
+
+  it('signs as the package signs (the bench senders sign with it)', () => {
+    const seconds = Math.floor(NOW / 1000);
+    expect(webhookSignature(webhookSecretKey(secret), 'msg_1', seconds, payload)).toBe(
+      reference.sign('msg_1', new Date(seconds * 1000), payload),
+    );
   });
 
   it('takes a secret with or without its whsec_ prefix, and refuses an empty one', () => {

@@ -63,11 +63,14 @@ export async function runSlaSweep(db: Database, options: SlaSweepOptions): Promi
   return result;
 }
 
+/** Tickets read per page unless the caller says otherwise. */
+const PAGE_SIZE = 500;
+
 /**
  * Every ticket matching `filter`, read a page at a time in id order: a page of tickets that turn out
  * to need nothing cannot hold back the tickets after it, however many there are.
  */
-async function* pagesOf(db: Database, filter: SQL, batchSize = 500): AsyncGenerator<Ticket> {
+async function* pagesOf(db: Database, filter: SQL, batchSize = PAGE_SIZE): AsyncGenerator<Ticket> {
   let after = 0;
   for (;;) {
     const page = await candidatePage(db, filter, after, batchSize);
@@ -78,8 +81,10 @@ async function* pagesOf(db: Database, filter: SQL, batchSize = 500): AsyncGenera
 }
 
 /**
- * One page of the sweep's candidates after ticket `after`. It states slaClockLive, which `filter`
- * implies, so PostgreSQL can read tickets_sla_live_idx (the backlog) instead of every ticket.
+ * One page of the sweep's candidates after ticket `after`, from tickets_sla_live_idx (the backlog)
+ * rather than every ticket. It states slaClockLive, which `filter` implies, so the index can be read
+ * in id order; without it PostgreSQL still proves each priority's branch implies the predicate, but
+ * reads a bitmap of the index and sorts it.
  */
 function candidatePage(db: Database, filter: SQL, after: number, limit: number) {
   return db
@@ -92,7 +97,7 @@ function candidatePage(db: Database, filter: SQL, after: number, limit: number) 
 
 /** The sweep's first page query for these policies at `now`, for reading its plan. */
 export function slaCandidateQuery(db: Database, policies: SlaPolicies, now: Date) {
-  return candidatePage(db, candidateFilter(policies, now), 0, 500);
+  return candidatePage(db, candidateFilter(policies, now), 0, PAGE_SIZE);
 }
 
 /** `at - minutes`, as a timestamp parameter. */

@@ -16,8 +16,8 @@ type SlaClockColumns = Record<
  * A ticket the SLA sweep may still have work on: a clock not settled yet (ok or warning) that is
  * running (the ticket open and not spam) or has stopped (answered, resolved) and waits to be marked
  * met or breached. Settled tickets, spam and tickets closed unanswered are out, so the sweep reads
- * the backlog instead of the whole history. It is `tickets_sla_live_idx`'s predicate, and the sweep
- * states it in its WHERE so PostgreSQL can prove the index applies.
+ * the backlog instead of the whole history. It is `tickets_sla_live_idx`'s predicate; the sweep
+ * states it in its WHERE as well, so the index can be read in id order (src/sla/sweep.ts).
  */
 export function slaClockLive(t: SlaClockColumns): SQL {
   const running = sql`(${t.status} in ('new', 'claimed', 'waiting') and ${t.spam} = 0)`;

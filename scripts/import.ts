@@ -5,11 +5,13 @@
  * older items land on closed tickets without Slack cards or SLA clocks; `--live` makes every item a
  * live ticket. Importing into the live X source (X_SOURCE_NAME) needs `--live`. Items are triaged as
  * they are stored; with `--store-only` they are only stored, and a running Earshot's sweep triages them.
+ * An import that stored anything ends by analyzing the tables it filled.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
+import { analyzeImported } from '../src/db/maintenance.js';
 import { MIGRATIONS_FOLDER } from '../src/db/paths.js';
 import { loadEnvFile } from '../src/env-file.js';
 import {
@@ -119,6 +121,7 @@ async function main(): Promise<number> {
     });
     await pipeline.idle();
     await pipeline.stop();
+    if (summary.stored > 0) await analyzeImported(db);
     if (bar) process.stderr.write('\n');
     printSummary(summary, {
       source: source.name,

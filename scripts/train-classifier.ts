@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { DEFAULT_DATA_DIR, loadSupportSet, loadTweetEval } from '../src/triage/embedded/datasets.js';
+import { DEFAULT_DATA_DIR, loadTrainingData, loadTweetEval } from '../src/triage/embedded/datasets.js';
 import { parseVaderLexicon } from '../src/triage/embedded/lexicon.js';
 import { predictProbabilities } from '../src/triage/embedded/linear-model.js';
 import { MODEL_DIR, writeEmbeddedModel } from '../src/triage/embedded/model-files.js';
@@ -21,7 +21,6 @@ import {
   crossValidateSupportSentiment,
   HYPERPARAMETERS,
   macroF1,
-  type TrainingData,
   trainCategoryHead,
   trainEmotionHead,
   trainOffensiveHead,
@@ -37,12 +36,7 @@ const require = createRequire(import.meta.url);
 const vaderPath = require.resolve('vader-sentiment/vader_lexicon.txt');
 const lexicon = parseVaderLexicon(readFileSync(vaderPath, 'utf8'));
 
-const data: TrainingData = {
-  sentiment: loadTweetEval(dataDir, 'sentiment', 'val'),
-  emotion: loadTweetEval(dataDir, 'emotion', 'train'),
-  offensive: loadTweetEval(dataDir, 'offensive', 'train'),
-  support: loadSupportSet(),
-};
+const data = loadTrainingData(dataDir);
 if (data.sentiment.length === 0) throw new Error(`no TweetEval data under ${dataDir}; pass --data`);
 const emotionVal = loadTweetEval(dataDir, 'emotion', 'val');
 const offensiveVal = loadTweetEval(dataDir, 'offensive', 'val');

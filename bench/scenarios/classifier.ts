@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createEmbeddedClassifier } from '../../src/triage/embedded/classifier.js';
-import { DEFAULT_DATA_DIR, loadSupportSet, loadTweetEval } from '../../src/triage/embedded/datasets.js';
+import { DEFAULT_DATA_DIR, loadTrainingData, loadTweetEval } from '../../src/triage/embedded/datasets.js';
 import { extractFeatures } from '../../src/triage/embedded/features.js';
 import { predictProbabilities } from '../../src/triage/embedded/linear-model.js';
 import { loadEmbeddedModel } from '../../src/triage/embedded/model-files.js';
@@ -115,13 +115,10 @@ export async function benchClassifier(options: ClassifierOptions): Promise<Scena
     const slice = tweets.slice(0, options.crossValidation.tweets);
     const cv = crossValidateSentiment(
       createFeaturizer(model.lexicon, HYPERPARAMETERS.features),
-      {
-        sentiment: slice,
-        emotion: slice.length === tweets.length ? loadTweetEval(DEFAULT_DATA_DIR, 'emotion', 'train') : [],
-        // The offensive train texts are the sentiment head's unlabelled pool (self-training), as in training.
-        offensive: slice.length === tweets.length ? loadTweetEval(DEFAULT_DATA_DIR, 'offensive', 'train') : [],
-        support: slice.length === tweets.length ? loadSupportSet() : [],
-      },
+      // The whole split trains as the shipped model did; the smoke run's slice trains on its tweets alone.
+      slice.length === tweets.length
+        ? loadTrainingData(DEFAULT_DATA_DIR)
+        : { sentiment: slice, emotion: [], offensive: [], support: [] },
       options.crossValidation.folds,
     ).macro;
     const metric = `TweetEval sentiment val (${slice.length} tweets), macro recall, embedded ${options.crossValidation.folds}-fold CV`;

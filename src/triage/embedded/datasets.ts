@@ -59,3 +59,22 @@ export function loadSupportSet(path = SUPPORT_SET_PATH): SupportExample[] {
       return parsed.data;
     });
 }
+
+/** What the embedded heads train on: the gold tweets, the support set, and the sentiment head's distant data. */
+export interface TrainingData {
+  sentiment: LabelledText[];
+  emotion: LabelledText[];
+  /** Trains the offensive head; its texts are also the sentiment head's unlabelled pool for self-training. */
+  offensive: LabelledText[];
+  support: SupportExample[];
+}
+
+/** The training data as `npm run eval`, the trainer and the bench all read it. */
+export function loadTrainingData(dataDir: string): TrainingData {
+  return {
+    sentiment: loadTweetEval(dataDir, 'sentiment', 'val'),
+    emotion: loadTweetEval(dataDir, 'emotion', 'train'),
+    offensive: loadTweetEval(dataDir, 'offensive', 'train'),
+    support: loadSupportSet(),
+  };
+}

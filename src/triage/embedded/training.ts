@@ -1,6 +1,6 @@
 import { CATEGORIES } from '../../tickets/types.js';
 import { EMOTIONS } from '../types.js';
-import type { LabelledText, SupportExample } from './datasets.js';
+import type { LabelledText, SupportExample, TrainingData } from './datasets.js';
 import { DEFAULT_FEATURE_OPTIONS, extractFeatures, FEATURE_DIMS, type FeatureOptions } from './features.js';
 import type { Lexicon } from './lexicon.js';
 import {
@@ -38,14 +38,6 @@ export const HYPERPARAMETERS = {
   category: { epochs: 15, learningRate: 0.2, l2: 1e-4 } satisfies TrainOptions,
   neutralBiasGrid: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
 } as const;
-
-export interface TrainingData {
-  sentiment: LabelledText[];
-  emotion: LabelledText[];
-  /** Trains the offensive head; its texts are also the sentiment head's unlabelled pool for self-training. */
-  offensive: LabelledText[];
-  support: SupportExample[];
-}
 
 /** Turns text into a feature vector, memoised, so cross-validation extracts each text once. */
 export function createFeaturizer(lexicon: Lexicon, options: FeatureOptions = DEFAULT_FEATURE_OPTIONS) {
@@ -222,10 +214,10 @@ export function kFolds(n: number, k: number, seed = 7): number[][] {
  * without its test tweets (the support set, emotion tweets and unlabelled pool stay in every
  * training fold; the pool is labelled by a teacher trained on that fold alone).
  */
-export function crossValidateSentiment(featurize: Featurize, data: TrainingData, k = 10) {
+export function crossValidateSentiment(featurize: Featurize, data: TrainingData, k = 10, foldSeed = 7) {
   const gold: number[] = [];
   const predicted: number[] = [];
-  for (const fold of kFolds(data.sentiment.length, k)) {
+  for (const fold of kFolds(data.sentiment.length, k, foldSeed)) {
     const test = new Set(fold);
     const train = data.sentiment.filter((_, i) => !test.has(i));
     const model = trainSentimentHead(featurize, train, data);

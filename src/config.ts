@@ -1,5 +1,6 @@
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
+import { parseSecretKey } from './db/sealed.js';
 import { SEARCH_WINDOW_MS } from './ingest/x/search-window.js';
 
 /**
@@ -20,6 +21,16 @@ const optionalString = z
   .string()
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+/** `EARSHOT_SECRET_KEY` and its predecessor: 32 random bytes in base64. */
+const secretKey = optionalString.pipe(
+  z
+    .string()
+    .refine((value) => parseSecretKey(value) !== undefined, {
+      message: 'expected 32 random bytes in base64: openssl rand -base64 32',
+    })
+    .optional(),
+);
 
 const url = z.url({ message: 'expected an absolute URL such as http://127.0.0.1:3000' });
 const optionalUrl = optionalString.pipe(url.optional());
@@ -86,6 +97,10 @@ const settingsSchema = z.object({
   X_OAUTH2_CLIENT_SECRET: optionalString,
   /** The first refresh token (scope offline.access); each refresh rotates it, and the new one is kept in Postgres. */
   X_OAUTH2_REFRESH_TOKEN: optionalString,
+  /** Seals the secrets Earshot stores and must read back (the rotating X refresh token). */
+  EARSHOT_SECRET_KEY: secretKey,
+  /** The key before a rotation: it still opens what it sealed; everything new is sealed with EARSHOT_SECRET_KEY. */
+  EARSHOT_SECRET_KEY_PREVIOUS: secretKey,
 
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl,
@@ -199,6 +214,14 @@ function blanksAsUnset(env: unknown): unknown {
 const X_BACKFILL_DAYS = SEARCH_WINDOW_MS / 86_400_000;
 
 export const configSchema = z.preprocess(blanksAsUnset, settingsSchema).superRefine((config, ctx) => {
+  if (config.EARSHOT_SECRET_KEY_PREVIOUS && !config.EARSHOT_SECRET_KEY) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['EARSHOT_SECRET_KEY'],
+      message:
+        'expected a key: EARSHOT_SECRET_KEY_PREVIOUS only opens what an earlier key sealed, beside a current one',
+    });
+  }
   // Deleting forgets a post's id; a backfill that finds the post again would take it in as new.
   const days = config.EARSHOT_RETENTION_DAYS;
   if (config.EARSHOT_RETENTION_MODE === 'delete' && days > 0 && days <= X_BACKFILL_DAYS) {

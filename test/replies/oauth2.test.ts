@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { replies, settings } from '../../src/db/schema/index.js';
@@ -39,6 +40,8 @@ describeEachDatabase('replies with an OAuth 2.0 user token', (handle) => {
     X_OAUTH2_CLIENT_ID: undefined,
     X_OAUTH2_CLIENT_SECRET: undefined,
     X_OAUTH2_REFRESH_TOKEN: undefined,
+    EARSHOT_SECRET_KEY: undefined,
+    EARSHOT_SECRET_KEY_PREVIOUS: undefined,
     ...overrides,
   });
 
@@ -197,6 +200,56 @@ describeEachDatabase('replies with an OAuth 2.0 user token', (handle) => {
     expect(row.status).toBe('failed');
     expect(row.lastError).toContain('X_OAUTH2_REFRESH_TOKEN');
     x.oauth2Client = { clientId: 'earshot-client' };
+  });
+
+  it('seals the stored token with EARSHOT_SECRET_KEY, seals one kept before the key was set, and names the key it lacks', async () => {
+    const { db } = handle();
+    await db.delete(settings).where(eq(settings.key, OAUTH2_SETTINGS_KEY));
+    const seed = x.issueOAuth2Tokens();
+    const plain = credentials({ X_OAUTH2_CLIENT_ID: 'earshot-client', X_OAUTH2_REFRESH_TOKEN: seed.refreshToken });
+    const key = randomBytes(32).toString('base64');
+    const sealed = { ...plain, EARSHOT_SECRET_KEY: key };
+    const send = async (config: XCredentials, text: string) => {
+      const worker = createReplyWorker({
+        db,
+        logger: silentLogger,
+        xUser: createXUserAuth({ db, config, logger: silentLogger }),
+      });
+      const id = await queueReply(text);
+      await worker.runOnce();
+      return replyRow(id);
+    };
+
+    // Before the key: the token is kept as it is (what earlier versions stored).
+    expect(await send(plain, 'First, in plain text.')).toMatchObject({ status: 'done' });
+    const kept = (await stored())!;
+    expect(kept.refreshToken).toBeTruthy();
+
+    // With the key, the same row is sealed at once; the token still works without a refresh.
+    const refreshes = tokenCalls().length;
+    expect(await send(sealed, 'Now sealed.')).toMatchObject({ status: 'done' });
+    expect(tokenCalls()).toHaveLength(refreshes);
+    const row = JSON.stringify(await stored());
+    expect(row).toContain('"sealed":"v1.');
+    expect(row).not.toContain(kept.refreshToken);
+    expect(row).not.toContain(kept.accessToken);
+    expect(x.requests.findLast((r) => r.path === '/2/tweets')?.authorization).toBe(`Bearer ${kept.accessToken}`);
+
+    // A refresh under the key keeps the rotated token sealed, and a rotation to a new key still opens it.
+    x.expireUserTokens();
+    const rotated = {
+      ...sealed,
+      EARSHOT_SECRET_KEY: randomBytes(32).toString('base64'),
+      EARSHOT_SECRET_KEY_PREVIOUS: key,
+    };
+    expect(await send(rotated, 'After the refresh and a key rotation.')).toMatchObject({ status: 'done' });
+    expect(tokenCalls()).toHaveLength(refreshes + 1);
+    expect(JSON.stringify(await stored())).not.toContain(kept.refreshToken);
+
+    // A replica without the key cannot read the token, and the reply says which setting it needs.
+    const failed = await send(plain, 'No key here.');
+    expect(failed.status).toBe('failed');
+    expect(failed.lastError).toContain('EARSHOT_SECRET_KEY');
   });
 
   it('posts with a bare X_OAUTH2_USER_TOKEN, and says so when X has expired it', async () => {

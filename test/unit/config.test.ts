@@ -80,6 +80,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ EARSHOT_RETENTION_MODE: 'delete' }).EARSHOT_RETENTION_DAYS).toBe(0);
   });
 
+  it('takes a secret key of 32 bytes in base64, and refuses a previous key without a current one', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ EARSHOT_SECRET_KEY: key }).EARSHOT_SECRET_KEY).toBe(key);
+    expect(() => loadConfig({ EARSHOT_SECRET_KEY: 'hunter2' })).toThrow(
+      /EARSHOT_SECRET_KEY: expected 32 random bytes in base64: openssl rand -base64 32/,
+    );
+    expect(() => loadConfig({ EARSHOT_SECRET_KEY: Buffer.alloc(16).toString('base64') })).toThrow(/EARSHOT_SECRET_KEY/);
+    expect(() => loadConfig({ EARSHOT_SECRET_KEY_PREVIOUS: key })).toThrow(/EARSHOT_SECRET_KEY: expected a key/);
+  });
+
   it('accepts cron expressions node-cron runs and refuses others, naming the variable', () => {
     expect(loadConfig({ EARSHOT_SLA_SWEEP_CRON: '*/5 * * * *', EARSHOT_CRISIS_CRON: '0 */2 * * * *' })).toMatchObject({
       EARSHOT_SLA_SWEEP_CRON: '*/5 * * * *',

@@ -17,6 +17,8 @@ export type XCredentials = Pick<
   | 'X_OAUTH2_CLIENT_ID'
   | 'X_OAUTH2_CLIENT_SECRET'
   | 'X_OAUTH2_REFRESH_TOKEN'
+  | 'EARSHOT_SECRET_KEY'
+  | 'EARSHOT_SECRET_KEY_PREVIOUS'
 >;
 
 /**

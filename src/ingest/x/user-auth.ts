@@ -3,6 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { ApiRequestError, ApiResponseError, TwitterApi } from 'twitter-api-v2';
 import type { Database } from '../../db/database.js';
 import { settings } from '../../db/schema/index.js';
+import { type Sealer, sealerFromConfig } from '../../db/sealed.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { clientSettings, createXUserClient, type XCredentials } from './client.js';
@@ -29,6 +30,27 @@ interface StoredToken {
   accessToken: string | null;
   refreshToken: string;
   expiresAt: string | null;
+}
+
+/** The settings row: the token as is, or with EARSHOT_SECRET_KEY set, sealed (the seed stays readable). */
+type StoredValue = StoredToken | { seed: string; sealed: string };
+
+function readToken(value: StoredValue, sealer: Sealer | null): StoredToken {
+  if (!('sealed' in value)) return value;
+  if (!sealer) {
+    throw new AppError(
+      'config_invalid',
+      'The X OAuth 2.0 token in the database is sealed: set EARSHOT_SECRET_KEY to the key it was sealed with.',
+    );
+  }
+  const { accessToken, refreshToken, expiresAt } = JSON.parse(sealer.open(value.sealed)) as StoredToken;
+  return { seed: value.seed, accessToken, refreshToken, expiresAt };
+}
+
+function writeToken(token: StoredToken, sealer: Sealer | null): StoredValue {
+  if (!sealer) return token;
+  const { accessToken, refreshToken, expiresAt } = token;
+  return { seed: token.seed, sealed: sealer.seal(JSON.stringify({ accessToken, refreshToken, expiresAt })) };
 }
 
 function withAccountLookup(auth: Omit<XUserAuth, 'accountId'>): XUserAuth {
@@ -78,6 +100,10 @@ export function createXUserAuth(deps: { db: Database; config: XCredentials; logg
 function refreshingAuth(deps: { db: Database; config: XCredentials; logger: Logger }): XUserAuth {
   const { db, config } = deps;
   const log = deps.logger.child({ component: 'x-oauth2' });
+  const sealer = sealerFromConfig(config);
+  if (!sealer) {
+    log.warn('the rotating X refresh token is kept in Postgres in plain text; set EARSHOT_SECRET_KEY to seal it');
+  }
   const seedToken = config.X_OAUTH2_REFRESH_TOKEN!;
   const seed = createHash('sha256').update(seedToken).digest('hex').slice(0, 16);
   const app = new TwitterApi(
@@ -108,18 +134,22 @@ function refreshingAuth(deps: { db: Database; config: XCredentials; logger: Logg
       const initial: StoredToken = { seed, accessToken: null, refreshToken: seedToken, expiresAt: null };
       await tx
         .insert(settings)
-        .values({ key: OAUTH2_SETTINGS_KEY, value: initial, updatedBy: 'system:x-oauth2' })
+        .values({ key: OAUTH2_SETTINGS_KEY, value: writeToken(initial, sealer), updatedBy: 'system:x-oauth2' })
         .onConflictDoNothing();
       const [row] = await tx.select().from(settings).where(eq(settings.key, OAUTH2_SETTINGS_KEY)).for('update');
-      let state = (row?.value ?? initial) as StoredToken;
-      if (state.seed !== seed) {
+      const stored = (row?.value ?? writeToken(initial, sealer)) as StoredValue;
+      let state = initial;
+      if (stored.seed !== seed) {
         log.info('X_OAUTH2_REFRESH_TOKEN changed; starting from the new one');
-        state = initial;
+      } else {
+        state = readToken(stored, sealer);
+        // A token kept before EARSHOT_SECRET_KEY was set is sealed now, not at its next refresh.
+        if (sealer && !('sealed' in stored)) await saveToken(tx, writeToken(state, sealer));
       }
       if (unsaved && state.refreshToken === unsaved.spent) {
         log.warn('keeping the X OAuth 2.0 token refreshed before a failed commit');
         state = unsaved.next;
-        await saveToken(tx, state);
+        await saveToken(tx, writeToken(state, sealer));
       }
       const expiresAt = Date.parse(state.expiresAt ?? '') || 0;
       if (state.accessToken && state.accessToken !== rejectedToken && expiresAt - Date.now() > EXPIRY_MARGIN_MS) {
@@ -147,7 +177,7 @@ function refreshingAuth(deps: { db: Database; config: XCredentials; logger: Logg
         expiresAt: new Date(Date.now() + refreshed.expiresIn * 1000).toISOString(),
       };
       unsaved = { spent: state.refreshToken, next };
-      await saveToken(tx, next);
+      await saveToken(tx, writeToken(next, sealer));
       rejectedToken = null;
       log.info({ expiresAt: next.expiresAt }, 'X OAuth 2.0 user token refreshed');
       return use(next);
@@ -176,7 +206,7 @@ function refreshingAuth(deps: { db: Database; config: XCredentials; logger: Logg
   });
 }
 
-async function saveToken(tx: Database, value: StoredToken): Promise<void> {
+async function saveToken(tx: Database, value: StoredValue): Promise<void> {
   await tx
     .update(settings)
     .set({ value, updatedBy: 'system:x-oauth2', updatedAt: sql`now()` })

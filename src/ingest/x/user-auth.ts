@@ -137,19 +137,19 @@ function refreshingAuth(deps: { db: Database; config: XCredentials; logger: Logg
         .values({ key: OAUTH2_SETTINGS_KEY, value: writeToken(initial, sealer), updatedBy: 'system:x-oauth2' })
         .onConflictDoNothing();
       const [row] = await tx.select().from(settings).where(eq(settings.key, OAUTH2_SETTINGS_KEY)).for('update');
-      const stored = (row?.value ?? writeToken(initial, sealer)) as StoredValue;
+      const stored = (row?.value ?? initial) as StoredValue;
       let state = initial;
       if (stored.seed !== seed) {
         log.info('X_OAUTH2_REFRESH_TOKEN changed; starting from the new one');
       } else {
         state = readToken(stored, sealer);
         // A token kept before EARSHOT_SECRET_KEY was set is sealed now, not at its next refresh.
-        if (sealer && !('sealed' in stored)) await saveToken(tx, writeToken(state, sealer));
+        if (sealer && !('sealed' in stored)) await saveToken(tx, state, sealer);
       }
       if (unsaved && state.refreshToken === unsaved.spent) {
         log.warn('keeping the X OAuth 2.0 token refreshed before a failed commit');
         state = unsaved.next;
-        await saveToken(tx, writeToken(state, sealer));
+        await saveToken(tx, state, sealer);
       }
       const expiresAt = Date.parse(state.expiresAt ?? '') || 0;
       if (state.accessToken && state.accessToken !== rejectedToken && expiresAt - Date.now() > EXPIRY_MARGIN_MS) {
@@ -177,7 +177,7 @@ function refreshingAuth(deps: { db: Database; config: XCredentials; logger: Logg
         expiresAt: new Date(Date.now() + refreshed.expiresIn * 1000).toISOString(),
       };
       unsaved = { spent: state.refreshToken, next };
-      await saveToken(tx, writeToken(next, sealer));
+      await saveToken(tx, next, sealer);
       rejectedToken = null;
       log.info({ expiresAt: next.expiresAt }, 'X OAuth 2.0 user token refreshed');
       return use(next);
@@ -206,9 +206,10 @@ function refreshingAuth(deps: { db: Database; config: XCredentials; logger: Logg
   });
 }
 
-async function saveToken(tx: Database, value: StoredValue): Promise<void> {
+/** Writes the token to its row, sealed whenever a key is configured. */
+async function saveToken(tx: Database, token: StoredToken, sealer: Sealer | null): Promise<void> {
   await tx
     .update(settings)
-    .set({ value, updatedBy: 'system:x-oauth2', updatedAt: sql`now()` })
+    .set({ value: writeToken(token, sealer), updatedBy: 'system:x-oauth2', updatedAt: sql`now()` })
     .where(eq(settings.key, OAUTH2_SETTINGS_KEY));
 }

@@ -153,7 +153,8 @@ export interface DeliveryWorker {
  *
  * - Claiming: due rows are selected `FOR UPDATE SKIP LOCKED` and leased (next_attempt_at moved past
  *   the lease) in one short transaction, so replicas never take the same row and no transaction is
- *   held open across a Slack call (PGlite has one connection).
+ *   held open across a Slack call (PGlite has one connection). Claims hold an advisory lock, so one
+ *   replica's claim always sees the leases of the claims before it.
  * - Order: per channel rows go oldest first and one at a time; per ticket the card goes before its
  *   thread lines and lines go in order. A row is not taken while an older row of its channel is in
  *   flight or waiting for a retry (on any replica), and a transient failure holds the whole channel
@@ -222,6 +223,11 @@ export function createDeliveryWorker(deps: {
     const at = nowSql(now);
     let nextWakeMs = options.pollIntervalMs;
     const rows = await db.transaction(async (tx) => {
+      // Claims take turns across replicas. Without this, a claim whose snapshot predates another
+      // replica's committed lease sees that channel's older rows as idle, skips them as locked, and
+      // takes the next row of the channel, which can then reach Slack first. The claim is short,
+      // and the statement after the lock sees every lease committed before it.
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext('earshot:outbox-claim'))`);
       const candidates = rowsOf<OutboxRow>(
         await tx.execute(sql`
         with pending as (

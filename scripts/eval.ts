@@ -80,7 +80,7 @@ async function main(): Promise<void> {
 
   // Embedded: held-out figures by retraining per fold; speed from the shipped model's full triage.
   const model = loadEmbeddedModel();
-  const featurize = createFeaturizer(model.lexicon, HYPERPARAMETERS.features);
+  const featurize = createFeaturizer(model.lexicons, HYPERPARAMETERS.features);
   // The fold split moves the figure by a point or two, so several splits can be asked for.
   const foldSeeds = args['fold-seeds']!.split(',').map(Number);
   if (foldSeeds.some((seed) => !Number.isInteger(seed))) throw new Error('--fold-seeds takes whole numbers: 7,21,33');

@@ -13,6 +13,7 @@ import { DEFAULT_DATA_DIR, loadTrainingData, loadTweetEval } from '../src/triage
 import { parseVaderLexicon } from '../src/triage/embedded/lexicon.js';
 import { predictProbabilities } from '../src/triage/embedded/linear-model.js';
 import { MODEL_DIR, writeEmbeddedModel } from '../src/triage/embedded/model-files.js';
+import { loadOpinionWords } from '../src/triage/embedded/opinion-words.js';
 import {
   argmax,
   createFeaturizer,
@@ -34,14 +35,14 @@ const dataDir = args.data!;
 
 const require = createRequire(import.meta.url);
 const vaderPath = require.resolve('vader-sentiment/vader_lexicon.txt');
-const lexicon = parseVaderLexicon(readFileSync(vaderPath, 'utf8'));
+const lexicons = { valence: parseVaderLexicon(readFileSync(vaderPath, 'utf8')), opinion: loadOpinionWords() };
 
 const data = loadTrainingData(dataDir);
 if (data.sentiment.length === 0) throw new Error(`no TweetEval data under ${dataDir}; pass --data`);
 const emotionVal = loadTweetEval(dataDir, 'emotion', 'val');
 const offensiveVal = loadTweetEval(dataDir, 'offensive', 'val');
 
-const featurize = createFeaturizer(lexicon, HYPERPARAMETERS.features);
+const featurize = createFeaturizer(lexicons, HYPERPARAMETERS.features);
 const started = performance.now();
 const log = (message: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`);
 
@@ -86,10 +87,11 @@ log('category head trained');
 writeEmbeddedModel(
   MODEL_DIR,
   {
-    // `st`: the sentiment head is self-trained on unlabelled tweets (see HYPERPARAMETERS.selfTraining).
-    version: `linear-hash18-st-${new Date().toISOString().slice(0, 10)}`,
+    // `st`: the sentiment head is self-trained on unlabelled tweets (see HYPERPARAMETERS.selfTraining);
+    // `ow`: the features count Hu and Liu's opinion words.
+    version: `linear-hash18-st-ow-${new Date().toISOString().slice(0, 10)}`,
     features: HYPERPARAMETERS.features,
-    lexicon,
+    lexicons,
     sentiment,
     emotion,
     offensive,

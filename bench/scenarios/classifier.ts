@@ -48,7 +48,7 @@ export async function benchClassifier(options: ClassifierOptions): Promise<Scena
   const predictors: Record<string, (text: string) => Label> = {
     embedded: (text) => classifier.classify(text).sentiment,
     'embedded, sentiment head only': (text) => {
-      const { vector } = extractFeatures(text, model.lexicon, model.features);
+      const { vector } = extractFeatures(text, model.lexicons, model.features);
       return SENTIMENT_LABELS[argmax(predictProbabilities(model.sentiment, vector))]!;
     },
     AFINN: (text) => {
@@ -114,7 +114,7 @@ export async function benchClassifier(options: ClassifierOptions): Promise<Scena
       ).macro;
     const slice = tweets.slice(0, options.crossValidation.tweets);
     const cv = crossValidateSentiment(
-      createFeaturizer(model.lexicon, HYPERPARAMETERS.features),
+      createFeaturizer(model.lexicons, HYPERPARAMETERS.features),
       // The whole split trains as the shipped model did; the smoke run's slice trains on its tweets alone.
       slice.length === tweets.length
         ? loadTrainingData(DEFAULT_DATA_DIR)

@@ -12,7 +12,7 @@ describe('embedded classifier', () => {
   it('loads the shipped weights with the labels the contract expects', () => {
     expect(model.sentiment.labels).toEqual(['negative', 'neutral', 'positive']);
     expect(model.category.labels).toEqual(['question', 'complaint', 'bug_report', 'suggestion', 'praise', 'other']);
-    expect(model.lexicon.size).toBeGreaterThan(5000);
+    expect(model.lexicons.valence.size).toBeGreaterThan(5000);
   });
 
   it('classifies a held-out customer-support sample above its accuracy floors', () => {

@@ -103,7 +103,7 @@ describe('extractTopics', () => {
 
   it('names things, never feelings, intensifiers or fillers', () => {
     const model = loadEmbeddedModel();
-    const topics = (text: string) => extractTopics(text, [], 4, model.lexicon);
+    const topics = (text: string) => extractTopics(text, [], 4, model.lexicons.valence);
     expect(topics('I want my refund, I am absolutely furious about this')).toEqual(['refund']);
     expect(topics('Checkout keeps failing with error 500 on the website')).toEqual(['checkout', 'error', 'website']);
     expect(topics('Your app logs me out every time, seriously annoying')).toEqual(['app', 'login']);

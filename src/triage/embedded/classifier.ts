@@ -28,7 +28,7 @@ export function createEmbeddedClassifier(model: EmbeddedModel): EmbeddedClassifi
   return {
     model: modelName,
     classify(text, hints = {}) {
-      const { vector, lexicon } = extractFeatures(text, model.lexicon, model.features);
+      const { vector, lexicon } = extractFeatures(text, model.lexicons, model.features);
       const sentimentP = predictProbabilities(model.sentiment, vector);
       const categoryP = predictProbabilities(model.category, vector);
       const emotionP = predictProbabilities(model.emotion, vector);
@@ -60,7 +60,7 @@ export function createEmbeddedClassifier(model: EmbeddedModel): EmbeddedClassifi
         emotion: pickEmotion(emotionP, sentiment),
         urgency,
         language,
-        topics: extractTopics(text, urgency, 4, model.lexicon),
+        topics: extractTopics(text, urgency, 4, model.lexicons.valence),
         pii: findPii(text),
         confidence: round(confidence),
         lowConfidence: !modelled || confidence < CONFIDENCE_THRESHOLD,

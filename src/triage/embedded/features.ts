@@ -1,6 +1,7 @@
 import { cueFeatures } from './cues.js';
-import { type Lexicon, type LexiconScore, scoreLexicon } from './lexicon.js';
+import { type LexiconScore, type Lexicons, scoreLexicon } from './lexicon.js';
 import type { SparseVector } from './linear-model.js';
+import { countOpinionWords, type OpinionCounts } from './opinion-words.js';
 import { tokenize } from './tokenize.js';
 
 /** 2^18 hashed slots: few collisions for our vocabulary, and the gzip of a mostly-empty table stays small. */
@@ -33,7 +34,7 @@ const PUNCTUATION = new Set(['.', ',', ';', ':']);
 
 /**
  * Everything the linear heads read from one post: word unigrams (negation-marked), word bigrams,
- * character 3–5-grams of each word, and dense lexicon and punctuation features. The sparse text part
+ * character 3–5-grams of each word, and dense lexicon (valences, opinion-word counts) and punctuation features. The sparse text part
  * is scaled to unit length so long posts do not shout louder; the dense part keeps its own scale.
  */
 export interface FeatureOptions {
@@ -45,7 +46,7 @@ export interface FeatureOptions {
 
 export const DEFAULT_FEATURE_OPTIONS: FeatureOptions = { charWeight: 0.5, denseWeight: 1 };
 
-export function extractFeatures(text: string, lexicon: Lexicon, options: FeatureOptions = DEFAULT_FEATURE_OPTIONS) {
+export function extractFeatures(text: string, lexicons: Lexicons, options: FeatureOptions = DEFAULT_FEATURE_OPTIONS) {
   const tokens = tokenize(text);
   // A shared scratch table instead of a Map: extraction is synchronous, so no two calls interleave.
   let touchedCount = 0;
@@ -94,8 +95,9 @@ export function extractFeatures(text: string, lexicon: Lexicon, options: Feature
   for (let i = 0; i < touchedCount; i++) norm += scratch[touched[i]!]! ** 2;
   const scale = norm > 0 ? 1 / Math.sqrt(norm) : 1;
 
-  const lexiconScore = scoreLexicon(tokens, lexicon);
-  const dense = denseFeatures(lexiconScore, { exclamations, questions, shouted, tokens: tokens.length });
+  const lexiconScore = scoreLexicon(tokens, lexicons.valence);
+  const opinion = countOpinionWords(tokens, lexicons.opinion);
+  const dense = denseFeatures(lexiconScore, opinion, { exclamations, questions, shouted, tokens: tokens.length });
   Object.assign(dense, cueFeatures(text));
   const size = touchedCount + Object.keys(dense).length;
   const indices = new Uint32Array(size);
@@ -117,6 +119,7 @@ export function extractFeatures(text: string, lexicon: Lexicon, options: Feature
 
 function denseFeatures(
   score: LexiconScore,
+  opinion: OpinionCounts,
   counts: { exclamations: number; questions: number; shouted: number; tokens: number },
 ): Record<string, number> {
   const net = score.positive + score.negative + score.emojiPositive + score.emojiNegative;
@@ -133,6 +136,10 @@ function denseFeatures(
     question: counts.questions > 0 ? 1 : 0,
     shouted: Math.min(counts.shouted, 3) / 3,
     noLexicon: score.known === 0 ? 1 : 0,
+    opinionPos: Math.min(opinion.positive, 4) / 2,
+    opinionNeg: Math.min(opinion.negative, 4) / 2,
+    opinionNet: Math.tanh((opinion.positive - opinion.negative) / 2),
+    noOpinion: opinion.positive + opinion.negative === 0 ? 1 : 0,
   };
   // A one-hot bin of the net valence lets the model learn a non-linear response to it.
   const bin = Math.max(-4, Math.min(4, Math.round(net)));

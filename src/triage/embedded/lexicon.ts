@@ -1,7 +1,14 @@
+import type { OpinionWords } from './opinion-words.js';
 import type { Token } from './tokenize.js';
 
 /** Word → valence, -4 (very negative) … 4 (very positive), as in VADER's lexicon. */
 export type Lexicon = ReadonlyMap<string, number>;
+
+/** The word lists the features read: VADER's valences, and Hu and Liu's opinion words. */
+export interface Lexicons {
+  valence: Lexicon;
+  opinion: OpinionWords;
+}
 
 /**
  * Emoji polarity, written for Earshot: emoji carry across languages, so they are what the

@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { CATEGORIES } from '../../tickets/types.js';
 import { EMOTIONS } from '../types.js';
 import type { FeatureOptions } from './features.js';
+import type { Lexicons } from './lexicon.js';
 import { deserializeLinearModel, type LinearModel, serializeLinearModel } from './linear-model.js';
+import { loadOpinionWords } from './opinion-words.js';
 import { OFFENSIVE_LABELS, SENTIMENT_LABELS } from './training.js';
 
 /** Where the trained weights ship, inside the repository, so the app loads them without a network. */
@@ -14,7 +16,7 @@ export const MODEL_DIR = fileURLToPath(new URL('./model/', import.meta.url));
 export interface EmbeddedModel {
   version: string;
   features: FeatureOptions;
-  lexicon: Map<string, number>;
+  lexicons: Lexicons;
   sentiment: LinearModel;
   emotion: LinearModel;
   offensive: LinearModel;
@@ -54,7 +56,7 @@ export function loadEmbeddedModel(dir = MODEL_DIR): EmbeddedModel {
   return {
     version: manifest.version,
     features: manifest.features,
-    lexicon: new Map(Object.entries(lexiconEntries)),
+    lexicons: { valence: new Map(Object.entries(lexiconEntries)), opinion: loadOpinionWords() },
     ...heads,
   };
 }
@@ -68,7 +70,9 @@ export function writeEmbeddedModel(dir: string, model: EmbeddedModel, metrics: R
     metrics,
   };
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  const sorted = Object.fromEntries([...model.lexicon.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const sorted = Object.fromEntries(
+    [...model.lexicons.valence.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
   writeFileSync(join(dir, 'lexicon.json'), JSON.stringify(sorted));
   for (const head of HEADS) writeFileSync(join(dir, `${head}.model.gz`), serializeLinearModel(model[head]));
 }

@@ -2,7 +2,7 @@ import { CATEGORIES } from '../../tickets/types.js';
 import { EMOTIONS } from '../types.js';
 import type { LabelledText, SupportExample, TrainingData } from './datasets.js';
 import { DEFAULT_FEATURE_OPTIONS, extractFeatures, FEATURE_DIMS, type FeatureOptions } from './features.js';
-import type { Lexicon } from './lexicon.js';
+import type { Lexicons } from './lexicon.js';
 import {
   type LinearModel,
   predictProbabilities,
@@ -40,12 +40,12 @@ export const HYPERPARAMETERS = {
 } as const;
 
 /** Turns text into a feature vector, memoised, so cross-validation extracts each text once. */
-export function createFeaturizer(lexicon: Lexicon, options: FeatureOptions = DEFAULT_FEATURE_OPTIONS) {
+export function createFeaturizer(lexicons: Lexicons, options: FeatureOptions = DEFAULT_FEATURE_OPTIONS) {
   const cache = new Map<string, SparseVector>();
   return (text: string): SparseVector => {
     let vector = cache.get(text);
     if (!vector) {
-      vector = extractFeatures(text, lexicon, options).vector;
+      vector = extractFeatures(text, lexicons, options).vector;
       cache.set(text, vector);
     }
     return vector;

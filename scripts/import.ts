@@ -13,6 +13,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { analyzeImported } from '../src/db/maintenance.js';
 import { MIGRATIONS_FOLDER } from '../src/db/paths.js';
+import { sealerFromConfig } from '../src/db/sealed.js';
 import { loadEnvFile } from '../src/env-file.js';
 import {
   DEFAULT_ARCHIVE_DAYS,
@@ -97,7 +98,7 @@ async function main(): Promise<number> {
       console.error(refused);
       return 64;
     }
-    const source = await ensureSource(db, { name: sourceName, kind: values.kind });
+    const source = await ensureSource(db, { name: sourceName, kind: values.kind }, sealerFromConfig(config));
     const assess = values['store-only'] ? null : assessWith(createTriage({ config, logger, db }));
     let processed = 0;
     const pipeline = createIngestPipeline({

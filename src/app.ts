@@ -3,12 +3,14 @@ import { hostname } from 'node:os';
 import type { Config } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/client.js';
 import { MIGRATIONS_FOLDER } from './db/paths.js';
+import { sealerFromConfig } from './db/sealed.js';
 import { probeRoutes, type Readiness } from './http/probes.js';
 import { type HttpServer, startHttpServer } from './http/server.js';
 import type { Logger } from './logger.js';
 import type { AppContext, EarshotModule, ModuleFactory, SandboxRun } from './module.js';
 import { MODULES } from './modules.js';
 import { newSandboxSecrets, resetSandboxData, sandboxConfig } from './sandbox/module.js';
+import { sealSourceSecrets } from './sources/secrets.js';
 
 export interface Earshot {
   context: AppContext;
@@ -89,6 +91,9 @@ export async function startEarshot(config: Config, logger: Logger, options: Star
       },
       'database ready',
     );
+    // Before any module reads a webhook secret: seal what was stored before the key was set (or
+    // under the previous key), and refuse to start when sealed secrets cannot be opened.
+    await sealSourceSecrets(database.db, sealerFromConfig(effective), logger);
     checkAborted();
 
     const context: AppContext = {

@@ -16,7 +16,7 @@ const BENCH_ACTOR = { kind: 'system', name: 'bench' } as const;
 
 /** A signed-webhook source; its secret signs the bench's requests. */
 export async function createWebhookSource(db: Database, name: string): Promise<{ id: number; secret: string }> {
-  const source = await createSource(db, BENCH_ACTOR, { name, kind: 'webhook' });
+  const source = await createSource(db, BENCH_ACTOR, { name, kind: 'webhook' }, null);
   return { id: source.id, secret: source.secret! };
 }
 

@@ -359,7 +359,7 @@ async function measureRouteOnly(
         port: 0,
         host: '127.0.0.1',
         logger: quiet,
-        routes: webhookRoutes({ db: handle.db, pipeline, logger: quiet, maxBytes: 64 * 1024 }),
+        routes: webhookRoutes({ sealer: null, db: handle.db, pipeline, logger: quiet, maxBytes: 64 * 1024 }),
       });
       try {
         await senders.prepare({
@@ -544,7 +544,7 @@ async function measureXStream(
     return await withEarshot(
       { X_INGEST_MODE: 'stream', X_BEARER_TOKEN: 'bench-bearer', X_API_URL: x.url, X_SOURCE_NAME: 'x' },
       async (db) => {
-        const source = await ensureSource(db, { name: 'x', kind: 'x' });
+        const source = await ensureSource(db, { name: 'x', kind: 'x' }, null);
         await db.insert(streamRules).values({ sourceId: source.id, value: 'acme OR @acmehelp', createdBy: 'bench' });
       },
       async (_app, ingest, _db, url) => {

@@ -1,3 +1,4 @@
+import { sealerFromConfig } from '../db/sealed.js';
 import { AppError } from '../errors.js';
 import type { AppContext, EarshotModule, ModuleFactory } from '../module.js';
 import { metricsOf } from '../observability/metrics.js';
@@ -61,7 +62,7 @@ export const ingestModule: ModuleFactory = async (ctx): Promise<EarshotModule> =
   let x: XIngest | null = null;
   const client = config.X_INGEST_MODE === 'off' ? null : createXAppClient(config);
   if (client) {
-    const source = await ensureSource(db, { name: config.X_SOURCE_NAME, kind: 'x' });
+    const source = await ensureSource(db, { name: config.X_SOURCE_NAME, kind: 'x' }, null);
     // Without X_ACCOUNT_ID, our account is whoever the reply credentials belong to (users/me).
     const userAuth = config.X_ACCOUNT_ID ? null : createXUserAuth({ db, config, logger });
     x = createXIngest({
@@ -89,7 +90,13 @@ export const ingestModule: ModuleFactory = async (ctx): Promise<EarshotModule> =
 
   return {
     name: 'ingest',
-    routes: webhookRoutes({ db, pipeline, logger, maxBytes: config.EARSHOT_WEBHOOK_MAX_BYTES }),
+    routes: webhookRoutes({
+      db,
+      pipeline,
+      logger,
+      maxBytes: config.EARSHOT_WEBHOOK_MAX_BYTES,
+      sealer: sealerFromConfig(config),
+    }),
     readiness: x && config.X_INGEST_MODE === 'stream' ? [xStreamCheck(x)] : [],
     start: async () => {
       pipeline.start();

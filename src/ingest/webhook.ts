@@ -1,10 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import type { Database } from '../db/database.js';
+import type { Sealer } from '../db/sealed.js';
 import { isAppError } from '../errors.js';
 import { BodyTooLargeError, type Route, readBody, sendJson } from '../http/router.js';
 import type { Logger } from '../logger.js';
 import { replyUrlProblem, replyUrlRulesFor } from '../sources/reply-url.js';
+import { openSourceSecret } from '../sources/secrets.js';
 import { getSourceByName } from '../sources/sources.js';
 import type { Source } from '../tickets/types.js';
 import { type IngestPipeline, isSourceChanged } from './pipeline.js';
@@ -76,6 +78,8 @@ export interface WebhookRouteOptions {
   logger: Logger;
   /** Largest body accepted, in bytes. */
   maxBytes: number;
+  /** Opens the sealed signing secrets (`EARSHOT_SECRET_KEY`); null when they are stored unsealed. */
+  sealer: Sealer | null;
 }
 
 /**
@@ -86,14 +90,17 @@ export interface WebhookRouteOptions {
  */
 const SOURCE_CACHE_TTL_MS = 30_000;
 
-/** A webhook source that can take deliveries, with its verifier (decoding the secret once). */
+/**
+ * A webhook source that can take deliveries, with its verifier (opening and decoding the secret
+ * once). `source.secret` stays as stored: `receive`'s confirmation compares it with the row.
+ */
 interface WebhookSource {
   source: Source;
   verifier: WebhookVerifier;
 }
 
 /** Webhook sources by lower-cased name: `get` may answer a cached row, `reload` always reads. */
-function createSourceCache(db: Database) {
+function createSourceCache(db: Database, sealer: Sealer | null) {
   const entries = new Map<string, WebhookSource & { readAt: number }>();
   const reload = async (name: string): Promise<WebhookSource | null> => {
     const key = name.toLowerCase();
@@ -103,7 +110,8 @@ function createSourceCache(db: Database) {
       entries.delete(key);
       return null;
     }
-    const entry = { source, verifier: new WebhookVerifier(source.secret), readAt: Date.now() };
+    const verifier = new WebhookVerifier(openSourceSecret(source.secret, sealer));
+    const entry = { source, verifier, readAt: Date.now() };
     entries.set(key, entry);
     return entry;
   };
@@ -129,7 +137,7 @@ function createSourceCache(db: Database) {
  */
 export function webhookRoutes(options: WebhookRouteOptions): Route[] {
   const log = options.logger.child({ component: 'webhook' });
-  const sources = createSourceCache(options.db);
+  const sources = createSourceCache(options.db, options.sealer);
   return [
     {
       method: 'POST',

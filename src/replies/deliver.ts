@@ -3,12 +3,14 @@ import { Webhook } from 'standardwebhooks';
 import { ApiRequestError, ApiResponseError, type TwitterApi } from 'twitter-api-v2';
 import type { Database } from '../db/database.js';
 import { items, replies, sources, tickets } from '../db/schema/index.js';
+import type { Sealer } from '../db/sealed.js';
 import { isAppError } from '../errors.js';
 import type { XUserAuth } from '../ingest/x/user-auth.js';
 import type { Logger } from '../logger.js';
 import { outsideLogContext, runWithLogContext } from '../observability/log-context.js';
 import type { Metrics } from '../observability/metrics.js';
 import { replyUrlProblem, replyUrlRulesFor } from '../sources/reply-url.js';
+import { openSourceSecret } from '../sources/secrets.js';
 import { recordEvent } from '../tickets/timeline.js';
 import type { Actor, Item, Source, Ticket } from '../tickets/types.js';
 import { splitReply, weighX, X_POST_LIMIT } from './split.js';
@@ -41,6 +43,8 @@ export interface ReplyDeliveryDeps {
   logger: Logger;
   /** The user-context X credentials (OAuth 1.0a, or an OAuth 2.0 user token, refreshed); null when not configured. */
   xUser: XUserAuth | null;
+  /** Opens webhook sources' sealed signing secrets (`EARSHOT_SECRET_KEY`); null when they are stored unsealed. */
+  sealer: Sealer | null;
   retry?: RetryPolicy;
   /** How long a claimed reply stays invisible to other workers while it is being sent. */
   claimMs?: number;
@@ -194,6 +198,13 @@ async function deliverToWebhook(
   if ('problem' in endpoint) return { status: 'failed', reason: endpoint.problem };
   const { url } = endpoint;
   if (!source.secret) return { status: 'failed', reason: 'This webhook source has no signing secret.' };
+  let secret: string;
+  try {
+    secret = openSourceSecret(source.secret, deps.sealer);
+  } catch (err) {
+    // A configuration fault (the key is missing or wrong): retried, so the reply goes once it is fixed.
+    return { status: 'retry', reason: err instanceof Error ? err.message : String(err) };
+  }
   const payload = JSON.stringify({
     type: 'reply',
     id: `reply_${reply.id}`,
@@ -217,7 +228,7 @@ async function deliverToWebhook(
         'user-agent': 'Earshot',
         'webhook-id': messageId,
         'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-        'webhook-signature': new Webhook(source.secret).sign(messageId, at, payload),
+        'webhook-signature': new Webhook(secret).sign(messageId, at, payload),
       },
       signal: AbortSignal.timeout(deps.webhookTimeoutMs ?? 10_000),
       // A redirect could lead anywhere (an internal host); the endpoint must answer itself.

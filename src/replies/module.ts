@@ -1,3 +1,4 @@
+import { sealerFromConfig } from '../db/sealed.js';
 import { createXUserAuth } from '../ingest/x/user-auth.js';
 import type { ModuleFactory } from '../module.js';
 import { metricsOf } from '../observability/metrics.js';
@@ -12,6 +13,7 @@ export const repliesModule: ModuleFactory = (ctx) => {
     db: ctx.db,
     logger: ctx.logger,
     xUser: createXUserAuth({ db: ctx.db, config: ctx.config, logger: ctx.logger }),
+    sealer: sealerFromConfig(ctx.config),
     metrics: metricsOf(ctx.services),
   });
   ctx.services.set('replies', worker);

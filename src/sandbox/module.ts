@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
+import { sealerFromConfig } from '../db/sealed.js';
 import type { IngestService } from '../ingest/module.js';
 import type { JobScheduler } from '../jobs/scheduler.js';
 import type { AppContext, EarshotModule, ModuleFactory } from '../module.js';
 import { SLACK_EVENTS_PATH } from '../slack/app.js';
 import { ALLOW_LOOPBACK_HTTP } from '../sources/reply-url.js';
+import { openSourceSecret } from '../sources/secrets.js';
 import { ensureSource, setSourceReplyUrl } from '../sources/sources.js';
 import { resolveActor } from '../tickets/agents.js';
 import type { Actor, Role } from '../tickets/types.js';
@@ -175,9 +177,11 @@ export const sandboxModule: ModuleFactory = (ctx): EarshotModule | null => {
     start: async () => {
       await seedRoles(ctx, seed);
       // Replies to the demo source go to this server's stand-in customer channel, over http on loopback.
-      await ensureSource(ctx.db, { name: DEMO_SOURCE, kind: 'webhook', settings: { [ALLOW_LOOPBACK_HTTP]: true } });
+      const sealer = sealerFromConfig(config);
+      const settings = { [ALLOW_LOOPBACK_HTTP]: true };
+      await ensureSource(ctx.db, { name: DEMO_SOURCE, kind: 'webhook', settings }, sealer);
       const source = await setSourceReplyUrl(ctx.db, SANDBOX_ACTOR, DEMO_SOURCE, `${ctx.baseUrl()}${DEMO_REPLY_PATH}`);
-      demoSecret = source.secret;
+      demoSecret = source.secret && openSourceSecret(source.secret, sealer);
       if (config.NODE_ENV === 'production')
         log.warn('NODE_ENV is production but SLACK_BOT_TOKEN is not set: this is the sandbox, not a workspace');
       const port = new URL(ctx.baseUrl()).port;

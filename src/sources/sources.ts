@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import { sources } from '../db/schema/index.js';
+import type { Sealer } from '../db/sealed.js';
 import { AppError } from '../errors.js';
 import { requirePermission } from '../tickets/permissions.js';
 import type { Actor, Source } from '../tickets/types.js';
 import { replyUrlProblem, replyUrlRulesFor } from './reply-url.js';
+import { storeSourceSecret } from './secrets.js';
 
 const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
@@ -15,13 +17,15 @@ export function generateWebhookSecret(): string {
 }
 
 /**
- * Registers a channel Earshot listens to. A webhook source gets its signing secret here; the
- * caller shows it once and Earshot never prints it again.
+ * Registers a channel Earshot listens to. A webhook source gets its signing secret here, stored
+ * sealed when `sealer` is set (see `./secrets.ts`); the source returned holds it in plaintext for
+ * the caller to show once, and Earshot never prints it again.
  */
 export async function createSource(
   db: Database,
   actor: Actor,
   input: { name: string; kind: Source['kind']; settings?: Record<string, unknown> },
+  sealer: Sealer | null,
 ): Promise<Source> {
   requirePermission(actor, 'source.manage');
   const name = input.name.trim().toLowerCase();
@@ -34,19 +38,20 @@ export async function createSource(
       },
     );
   }
+  const secret = input.kind === 'webhook' ? generateWebhookSecret() : null;
   const [created] = await db
     .insert(sources)
     .values({
       name,
       kind: input.kind,
       settings: input.settings ?? {},
-      secret: input.kind === 'webhook' ? generateWebhookSecret() : null,
+      secret: secret === null ? null : storeSourceSecret(secret, sealer),
     })
     .onConflictDoNothing()
     .returning();
   if (!created)
     throw new AppError('conflict', `A source named "${name}" already exists.`, { details: { field: 'name' } });
-  return created;
+  return { ...created, secret };
 }
 
 async function requireWebhookSource(db: Database, name: string): Promise<Source> {
@@ -58,19 +63,25 @@ async function requireWebhookSource(db: Database, name: string): Promise<Source>
 }
 
 /**
- * Gives a webhook source a new signing secret (admins). The old one stops working at once, so the
- * sender must switch; the caller shows the new one once.
+ * Gives a webhook source a new signing secret (admins), stored as `createSource` stores one. The old
+ * one stops working at once, so the sender must switch; the caller shows the new one once.
  */
-export async function rotateWebhookSecret(db: Database, actor: Actor, name: string): Promise<Source> {
+export async function rotateWebhookSecret(
+  db: Database,
+  actor: Actor,
+  name: string,
+  sealer: Sealer | null,
+): Promise<Source> {
   requirePermission(actor, 'source.manage');
   const source = await requireWebhookSource(db, name);
+  const secret = generateWebhookSecret();
   const [updated] = await db
     .update(sources)
-    .set({ secret: generateWebhookSecret(), updatedAt: sql`now()` })
+    .set({ secret: storeSourceSecret(secret, sealer), updatedAt: sql`now()` })
     .where(eq(sources.id, source.id))
     .returning();
   if (!updated) throw new AppError('not_found', `The source "${name}" is gone.`);
-  return updated;
+  return { ...updated, secret };
 }
 
 /** Sets where a webhook source's replies are POSTed (admins), checked as every reply endpoint is. */
@@ -107,15 +118,17 @@ export async function listSources(db: Database): Promise<Source[]> {
 
 /**
  * Returns the source with this name, creating it when it is missing; for sources that Earshot's
- * own configuration declares (the X account, the sandbox demo feed), not for users.
+ * own configuration declares (the X account, the sandbox demo feed), not for users. Its `secret`
+ * is as stored when found, plaintext when just created: `openSourceSecret` reads either.
  */
 export async function ensureSource(
   db: Database,
   input: { name: string; kind: Source['kind']; settings?: Record<string, unknown> },
+  sealer: Sealer | null,
 ): Promise<Source> {
   const existing = await getSourceByName(db, input.name);
   if (existing) return existing;
-  return createSource(db, { kind: 'system', name: 'config' }, input).catch(async (err) => {
+  return createSource(db, { kind: 'system', name: 'config' }, input, sealer).catch(async (err) => {
     const raced = await getSourceByName(db, input.name);
     if (raced) return raced;
     throw err;

@@ -1,5 +1,4 @@
 import { asc, eq } from 'drizzle-orm';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Earshot, startEarshot } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -14,6 +13,7 @@ import type { Source } from '../../src/tickets/types.js';
 import { FakeXServer } from '../fakes/x-server.js';
 import { hasRealPostgres } from '../helpers/database.js';
 import { userActor } from '../helpers/fixtures.js';
+import { signedHeaders } from '../helpers/webhooks.js';
 import { waitUntil, xEnv } from '../observability/helpers.js';
 import { BOT_TOKEN, createPostgresDatabase, logSink, SIGNING_SECRET } from '../slack/harness.js';
 
@@ -69,10 +69,15 @@ if (!hasRealPostgres) {
         }),
       );
       replicas.push(...started);
-      source = await createSource(replicas[0]!.app.context.db, userActor('U0ADMIN', 'admin'), {
-        name: 'shop',
-        kind: 'webhook',
-      });
+      source = await createSource(
+        replicas[0]!.app.context.db,
+        userActor('U0ADMIN', 'admin'),
+        {
+          name: 'shop',
+          kind: 'webhook',
+        },
+        null,
+      );
     }, 120_000);
 
     afterAll(async () => {
@@ -117,12 +122,7 @@ if (!hasRealPostgres) {
           const res = await fetch(`${replicas[i % 2]!.app.http.url}/ingest/${source.name}`, {
             method: 'POST',
             body,
-            headers: {
-              'content-type': 'application/json',
-              'webhook-id': `msg_${post.id}`,
-              'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-              'webhook-signature': new Webhook(secret).sign(`msg_${post.id}`, at, body),
-            },
+            headers: signedHeaders(secret, `msg_${post.id}`, body, at),
           });
           return res.status;
         }),

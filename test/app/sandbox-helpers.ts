@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Webhook } from 'standardwebhooks';
 import { type Earshot, type StartOptions, startEarshot } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
@@ -9,6 +8,7 @@ import { requireService } from '../../src/module.js';
 import { DEMO_SOURCE } from '../../src/sandbox/demo/feed.js';
 import type { SandboxService } from '../../src/sandbox/module.js';
 import { getSourceByName } from '../../src/sources/sources.js';
+import { signedHeaders } from '../helpers/webhooks.js';
 import { createPostgresDatabase, logSink } from '../slack/harness.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -71,12 +71,7 @@ export async function startSandboxApp(
       return fetch(`${app.http.url}/ingest/${DEMO_SOURCE}`, {
         method: 'POST',
         body,
-        headers: {
-          'content-type': 'application/json',
-          'webhook-id': `msg_${id}`,
-          'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-          'webhook-signature': new Webhook(source.secret).sign(`msg_${id}`, at, body),
-        },
+        headers: signedHeaders(source.secret, `msg_${id}`, body, at),
       });
     },
     close: async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createSealer, parseSecretKey } from '../../src/db/sealed.js';
+import { createSealer, isSealed, parseSecretKey } from '../../src/db/sealed.js';
 
 describe('sealed secrets', () => {
   const key = randomBytes(32);
@@ -29,6 +29,9 @@ describe('sealed secrets', () => {
     const rotated = createSealer([randomBytes(32), key]);
     expect(rotated.open(old)).toBe('kept');
     expect(() => sealer.open(rotated.seal('new'))).toThrow();
+    // What the previous key sealed is due to be sealed again; plaintext is not sealed at all.
+    expect([rotated.isCurrent(old), rotated.isCurrent(rotated.seal('new'))]).toEqual([false, true]);
+    expect([isSealed(old), isSealed('whsec_abc'), rotated.isCurrent('whsec_abc')]).toEqual([true, false, false]);
   });
 
   it('accepts only 32 bytes in base64 as a key', () => {

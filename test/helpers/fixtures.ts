@@ -57,7 +57,7 @@ export function inboundFixture(sourceId: number, overrides: Partial<InboundItem>
 }
 
 export async function seedSource(db: Database, name = 'webhook-test') {
-  return ensureSource(db, { name, kind: 'webhook' });
+  return ensureSource(db, { name, kind: 'webhook' }, null);
 }
 
 /** Stores and processes one item: the full ingest path with a hand-written assessment. */

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { createSealer } from '../../src/db/sealed.js';
 import { listStreamRules } from '../../src/ingest/x/rules.js';
 import { dispatchCommand } from '../../src/slack/commands/dispatch.js';
 import { SUBCOMMANDS } from '../../src/slack/commands/index.js';
@@ -48,6 +50,22 @@ describeEachDatabase('/earshot source and monitor', (handle) => {
     const refused = await run('source add webhook other', 'lead');
     expect(refused.text).toContain('admin');
     expect(await getSourceByName(handle().db, 'other')).toBeNull();
+  });
+
+  it('with EARSHOT_SECRET_KEY, shows the new and the rotated secret once and stores them sealed', async () => {
+    const key = randomBytes(32).toString('base64');
+    const env = { EARSHOT_SECRET_KEY: key };
+    const sealer = createSealer([Buffer.from(key, 'base64')]);
+    const shown = (text: string | undefined) => /`(whsec_[^`]+)`/.exec(text ?? '')?.[1];
+    const created = shown((await run('source add webhook sealed-reviews', 'admin', env)).text);
+    const stored = async () => (await getSourceByName(handle().db, 'sealed-reviews'))!.secret!;
+    expect(created).toMatch(/^whsec_/);
+    expect(await stored()).toMatch(/^v1\./);
+    expect(sealer.open(await stored())).toBe(created);
+    const rotated = shown((await run('source rotate-secret sealed-reviews', 'admin', env)).text);
+    expect(rotated).not.toBe(created);
+    expect(sealer.open(await stored())).toBe(rotated);
+    expect((await run('source list', 'agent', env)).text).not.toContain('whsec_');
   });
 
   it('adds, lists and removes monitoring rules for leads, with X’s refusal shown', async () => {

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../src/db/database.js';
+import type { Sealer } from '../../src/db/sealed.js';
 import { type HttpServer, startHttpServer } from '../../src/http/server.js';
 import { createIngestPipeline, type IngestPipeline, type PipelineOptions } from '../../src/ingest/pipeline.js';
 import { webhookRoutes } from '../../src/ingest/webhook.js';
@@ -46,13 +47,14 @@ export async function startWebhookServer(
   db: Database,
   logger: Logger,
   triage: Pick<PipelineOptions, 'assess'>,
+  sealer: Sealer | null = null,
 ): Promise<{ pipeline: IngestPipeline; http: HttpServer }> {
   const pipeline = createIngestPipeline({ db, logger, groupingWindowMinutes: 60, maxTextLength: 2_000, ...triage });
   const http = await startHttpServer({
     port: 0,
     host: '127.0.0.1',
     logger,
-    routes: webhookRoutes({ db, pipeline, logger, maxBytes: 4_096 }),
+    routes: webhookRoutes({ sealer, db, pipeline, logger, maxBytes: 4_096 }),
   });
   return { pipeline, http };
 }

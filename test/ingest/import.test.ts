@@ -20,7 +20,7 @@ const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, im
 describeEachDatabase('import', (handle) => {
   it('imports the inbound rows of a support-tweets CSV into threaded tickets, and a second run adds nothing', async () => {
     const { db } = handle();
-    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'twcs', kind: 'x' });
+    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'twcs', kind: 'x' }, null);
     const pipeline = testPipeline(db);
     const progress: number[] = [];
     const first = await importFile(pipeline, {
@@ -53,7 +53,7 @@ describeEachDatabase('import', (handle) => {
 
   it('imports JSON lines in the webhook body format, reporting bad lines by number', async () => {
     const { db } = handle();
-    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'legacy', kind: 'webhook' });
+    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'legacy', kind: 'webhook' }, null);
     const pipeline = testPipeline(db);
     const summary = await importFile(pipeline, { path: fixture('webhook-export.jsonl'), sourceId: source.id });
     await pipeline.idle();
@@ -71,7 +71,7 @@ describeEachDatabase('import', (handle) => {
 
   it('imports history as closed tickets without cards or SLA clocks; recent unanswered posts and --live stay live', async () => {
     const { db } = handle();
-    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'history', kind: 'x' });
+    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'history', kind: 'x' }, null);
     const now = new Date();
     const recent = new Date(now.getTime() - 3_600_000).toISOString();
     const file = join(mkdtempSync(join(tmpdir(), 'earshot-import-')), 'mixed.csv');
@@ -118,7 +118,12 @@ describeEachDatabase('import', (handle) => {
     expect(await db.select().from(outbox).where(eq(outbox.ticketId, live.id))).toHaveLength(1);
 
     // --live: the same history becomes live tickets (another source, so nothing is a repeat).
-    const liveSource = await createSource(db, { kind: 'system', name: 'test' }, { name: 'history-live', kind: 'x' });
+    const liveSource = await createSource(
+      db,
+      { kind: 'system', name: 'test' },
+      { name: 'history-live', kind: 'x' },
+      null,
+    );
     const liveSummary = await importFile(pipeline, { path: file, sourceId: liveSource.id, mode: { kind: 'live' } });
     await pipeline.idle();
     expect(liveSummary).toMatchObject({ stored: 3, archived: 0 });

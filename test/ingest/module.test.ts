@@ -1,5 +1,4 @@
 import { eq } from 'drizzle-orm';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Earshot, startEarshot } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -9,6 +8,7 @@ import { repliesModule } from '../../src/replies/module.js';
 import { createSource, getSourceByName } from '../../src/sources/sources.js';
 import { FakeXServer } from '../fakes/x-server.js';
 import { userActor } from '../helpers/fixtures.js';
+import { signedHeaders } from '../helpers/webhooks.js';
 import { silentLogger, waitFor } from './helpers.js';
 
 describe('ingest and replies modules in a running Earshot, with the embedded classifier', () => {
@@ -34,18 +34,13 @@ describe('ingest and replies modules in a running Earshot, with the embedded cla
 
   it('serves the signed webhook and turns a post into a ticket', async () => {
     const { db } = app.context;
-    const source = await createSource(db, userActor('UADMIN', 'admin'), { name: 'forms', kind: 'webhook' });
+    const source = await createSource(db, userActor('UADMIN', 'admin'), { name: 'forms', kind: 'webhook' }, null);
     const payload = JSON.stringify({ id: 'f-1', author: { id: 'a-1' }, text: 'The form eats my attachments' });
     const at = new Date();
     const res = await fetch(`${app.http.url}/ingest/forms`, {
       method: 'POST',
       body: payload,
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': 'msg_1',
-        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-        'webhook-signature': new Webhook(source.secret!).sign('msg_1', at, payload),
-      },
+      headers: signedHeaders(source.secret!, 'msg_1', payload, at),
     });
     expect(res.status).toBe(202);
     await waitFor(async () => {

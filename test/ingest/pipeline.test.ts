@@ -12,7 +12,7 @@ import { silentLogger } from './helpers.js';
 describeEachDatabase('ingest pipeline', (handle) => {
   it('triages off the caller’s path with bounded concurrency', async () => {
     const { db } = handle();
-    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'bounded', kind: 'webhook' });
+    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'bounded', kind: 'webhook' }, null);
     let inFlight = 0;
     let most = 0;
     const pipeline = createIngestPipeline({
@@ -46,7 +46,7 @@ describeEachDatabase('ingest pipeline', (handle) => {
 
   it('picks up, at start, items a crash left untriaged, and retries a failed triage on the next sweep', async () => {
     const { db } = handle();
-    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'crashy', kind: 'webhook' });
+    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'crashy', kind: 'webhook' }, null);
     // Stored by a process that died before triaging them.
     for (let i = 0; i < 3; i += 1) {
       await storeItem(db, inboundFixture(source.id, { author: { externalId: `crash-${i}` } }), {
@@ -95,7 +95,12 @@ describeEachDatabase('ingest pipeline: receipt, then triage and tickets in batch
 
   it('leaves to their own receipts, at start, the items received after it began', async () => {
     const { db } = handle();
-    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'replicas', kind: 'webhook' });
+    const source = await createSource(
+      db,
+      { kind: 'system', name: 'test' },
+      { name: 'replicas', kind: 'webhook' },
+      null,
+    );
     const left = await storeItem(
       db,
       inboundFixture(source.id, { text: 'left by a crash', author: { externalId: 'crashed' } }),
@@ -141,7 +146,7 @@ describeEachDatabase('ingest pipeline: receipt, then triage and tickets in batch
 
   it('answers once the item is stored; its ticket and card row follow, with triage told the author’s history', async () => {
     const { db } = handle();
-    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'batched', kind: 'webhook' });
+    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'batched', kind: 'webhook' }, null);
     const seen: { text: string; vip: boolean; followers: number; previousContacts?: number }[] = [];
     const pipeline = batchingPipeline(db, async (item, author, _source, history) => {
       seen.push({
@@ -187,7 +192,12 @@ describeEachDatabase('ingest pipeline: receipt, then triage and tickets in batch
 
   it('counts a receipt still being stored as work: idle() waits for its ticket', async () => {
     const { db } = handle();
-    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'idle-waits', kind: 'webhook' });
+    const source = await createSource(
+      db,
+      { kind: 'system', name: 'test' },
+      { name: 'idle-waits', kind: 'webhook' },
+      null,
+    );
     const pipeline = batchingPipeline(db, async () => assessmentFixture());
     const receipt = pipeline.receive(inboundFixture(source.id, { author: { externalId: 'idle-waits' } }));
     // Asked before the store has answered: it must not resolve with the item still untouched.
@@ -200,7 +210,12 @@ describeEachDatabase('ingest pipeline: receipt, then triage and tickets in batch
 
   it('answers a repeat as a duplicate without triaging it again', async () => {
     const { db } = handle();
-    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'batch-repeat', kind: 'webhook' });
+    const source = await createSource(
+      db,
+      { kind: 'system', name: 'test' },
+      { name: 'batch-repeat', kind: 'webhook' },
+      null,
+    );
     let triaged = 0;
     const pipeline = batchingPipeline(db, async () => {
       triaged += 1;
@@ -219,7 +234,12 @@ describeEachDatabase('ingest pipeline: receipt, then triage and tickets in batch
 
   it('leaves an item whose triage failed stored and unprocessed, and the sweep makes its ticket', async () => {
     const { db } = handle();
-    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'batch-fails', kind: 'webhook' });
+    const source = await createSource(
+      db,
+      { kind: 'system', name: 'test' },
+      { name: 'batch-fails', kind: 'webhook' },
+      null,
+    );
     let calls = 0;
     const pipeline = batchingPipeline(db, async () => {
       calls += 1;
@@ -241,7 +261,12 @@ describeEachDatabase('ingest pipeline: receipt, then triage and tickets in batch
 
   it('keeps one ticket per conversation, and one item per post, when they arrive at once', async () => {
     const { db } = handle();
-    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'batch-race', kind: 'webhook' });
+    const source = await createSource(
+      db,
+      { kind: 'system', name: 'test' },
+      { name: 'batch-race', kind: 'webhook' },
+      null,
+    );
     const pipeline = batchingPipeline(db, async () => assessmentFixture());
     const thread = Array.from({ length: 12 }, (_, i) =>
       inboundFixture(source.id, { conversationId: 'race-thread', author: { externalId: `racer-${i}` } }),
@@ -271,7 +296,12 @@ for (const kind of kinds) {
       // transaction opens, so it never waits behind a connection that transaction holds.
       const { db, close } = await openTestDatabase(kind, { maxConnections: 2 });
       try {
-        const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'reads-db', kind: 'webhook' });
+        const source = await createSource(
+          db,
+          { kind: 'system', name: 'test' },
+          { name: 'reads-db', kind: 'webhook' },
+          null,
+        );
         const pipeline = createIngestPipeline({
           db,
           logger: silentLogger,

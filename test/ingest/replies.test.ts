@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { eq, sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { outbox, replies } from '../../src/db/schema/index.js';
+import { createSealer } from '../../src/db/sealed.js';
 import { fixedXUserAuth } from '../../src/ingest/x/user-auth.js';
 import { createReplyWorker, type ReplyWorker } from '../../src/replies/deliver.js';
 import { retryReply } from '../../src/replies/retry.js';
@@ -20,6 +22,8 @@ import { silentLogger, xClients } from './helpers.js';
 const agent = userActor('UAGENT', 'agent');
 const customer: FakeUser = { id: '2001', username: 'cust', name: 'Customer', followers: 10 };
 let keys = 0;
+// The webhook channel's secret is kept sealed, as with EARSHOT_SECRET_KEY set: the worker opens it to sign.
+const sealer = createSealer([randomBytes(32)]);
 
 describeEachDatabase('reply delivery', (handle) => {
   let x: FakeXServer;
@@ -55,13 +59,19 @@ describeEachDatabase('reply delivery', (handle) => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/replies`;
     const system = { kind: 'system' as const, name: 'test' };
-    xSource = await createSource(db, system, { name: 'x-replies', kind: 'x' });
-    hookSource = await createSource(db, system, {
-      name: 'helpdesk',
-      kind: 'webhook',
-      settings: { replyUrl: receiverUrl, replyAllowLoopbackHttp: true },
-    });
+    xSource = await createSource(db, system, { name: 'x-replies', kind: 'x' }, null);
+    hookSource = await createSource(
+      db,
+      system,
+      {
+        name: 'helpdesk',
+        kind: 'webhook',
+        settings: { replyUrl: receiverUrl, replyAllowLoopbackHttp: true },
+      },
+      sealer,
+    );
     worker = createReplyWorker({
+      sealer,
       db,
       logger: silentLogger,
       xUser: fixedXUserAuth(xClients(x.url).user),

@@ -189,12 +189,12 @@ describeEachDatabase('storing inbound items (storeItems)', (handle) => {
 
   it('refuses, and writes nothing for, a request whose confirmed source changed, storing the others of the call', async () => {
     const { db } = handle();
-    const rotated = await createSource(db, ADMIN, { name: 'confirm-rotated', kind: 'webhook' });
-    const disabled = await createSource(db, ADMIN, { name: 'confirm-disabled', kind: 'webhook' });
-    const touched = await createSource(db, ADMIN, { name: 'confirm-touched', kind: 'webhook' });
-    const unchanged = await createSource(db, ADMIN, { name: 'confirm-unchanged', kind: 'webhook' });
+    const rotated = await createSource(db, ADMIN, { name: 'confirm-rotated', kind: 'webhook' }, null);
+    const disabled = await createSource(db, ADMIN, { name: 'confirm-disabled', kind: 'webhook' }, null);
+    const touched = await createSource(db, ADMIN, { name: 'confirm-touched', kind: 'webhook' }, null);
+    const unchanged = await createSource(db, ADMIN, { name: 'confirm-unchanged', kind: 'webhook' }, null);
     // Each source as a cache read it, then changed behind the cache.
-    await rotateWebhookSecret(db, ADMIN, rotated.name);
+    await rotateWebhookSecret(db, ADMIN, rotated.name, null);
     await db.update(sources).set({ enabled: false }).where(eq(sources.id, disabled.id));
     await db
       .update(sources)

@@ -1,5 +1,4 @@
 import { eq } from 'drizzle-orm';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { authors, items, outbox, sources, tickets } from '../../src/db/schema/index.js';
@@ -10,6 +9,7 @@ import { createSource, rotateWebhookSecret } from '../../src/sources/sources.js'
 import type { Source } from '../../src/tickets/types.js';
 import { describeEachDatabase } from '../helpers/database.js';
 import { assessmentFixture, userActor } from '../helpers/fixtures.js';
+import { signedHeaders } from '../helpers/webhooks.js';
 import { startWebhookServer } from './helpers.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -29,13 +29,7 @@ function body(overrides: Record<string, unknown> = {}) {
 
 function signed(secret: string, payload: string, options: { id?: string; at?: Date } = {}) {
   const id = options.id ?? `msg_${Math.random().toString(36).slice(2)}`;
-  const at = options.at ?? new Date();
-  return {
-    'content-type': 'application/json',
-    'webhook-id': id,
-    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-    'webhook-signature': new Webhook(secret).sign(id, at, payload),
-  };
+  return signedHeaders(secret, id, payload, options.at);
 }
 
 /**
@@ -44,7 +38,7 @@ function signed(secret: string, payload: string, options: { id?: string; at?: Da
  * the next delivery, and the refused deliveries store nothing.
  */
 async function expectSourceChangesSeenAtOnce(db: Database, url: string, name: string) {
-  const source = await createSource(db, userActor('UADMIN', 'admin'), { name, kind: 'webhook' });
+  const source = await createSource(db, userActor('UADMIN', 'admin'), { name, kind: 'webhook' }, null);
   const post = (secret: string, id: string, overrides: Record<string, unknown> = {}) => {
     const payload = JSON.stringify(body({ id, ...overrides }));
     return fetch(`${url}/ingest/${name}`, { method: 'POST', body: payload, headers: signed(secret, payload) });
@@ -52,7 +46,7 @@ async function expectSourceChangesSeenAtOnce(db: Database, url: string, name: st
   const enable = (enabled: boolean) => db.update(sources).set({ enabled }).where(eq(sources.id, source.id));
   const stored = async () => (await db.select().from(items).where(eq(items.sourceId, source.id))).length;
   expect((await post(source.secret!, `${name}-1`)).status).toBe(202);
-  const rotated = await rotateWebhookSecret(db, userActor('UADMIN', 'admin'), name);
+  const rotated = await rotateWebhookSecret(db, userActor('UADMIN', 'admin'), name, null);
   expect((await post(source.secret!, `${name}-old-secret`)).status).toBe(401);
   expect(await stored()).toBe(1);
   expect((await post(rotated.secret!, `${name}-2`)).status).toBe(202);
@@ -77,7 +71,7 @@ describeEachDatabase('signed webhook ingestion', (handle) => {
 
   beforeAll(async () => {
     const { db } = handle();
-    source = await createSource(db, userActor('UADMIN', 'admin'), { name: 'app-feedback', kind: 'webhook' });
+    source = await createSource(db, userActor('UADMIN', 'admin'), { name: 'app-feedback', kind: 'webhook' }, null);
     ({ pipeline, http } = await startWebhookServer(db, logger, {
       assess: async () => assessmentFixture({ priority: 'P2' }),
     }));
@@ -151,11 +145,16 @@ describeEachDatabase('signed webhook ingestion', (handle) => {
 
   it('accepts a reply_url override only on the host of the source’s own reply URL', async () => {
     const { db } = handle();
-    const helpdesk = await createSource(db, userActor('UADMIN', 'admin'), {
-      name: 'helpdesk-hooks',
-      kind: 'webhook',
-      settings: { replyUrl: 'https://helpdesk.example.com/earshot' },
-    });
+    const helpdesk = await createSource(
+      db,
+      userActor('UADMIN', 'admin'),
+      {
+        name: 'helpdesk-hooks',
+        kind: 'webhook',
+        settings: { replyUrl: 'https://helpdesk.example.com/earshot' },
+      },
+      null,
+    );
     const elsewhere = JSON.stringify(body({ id: 'hd-1', reply_url: 'https://attacker.example.net/collect' }));
     const refused = await post('helpdesk-hooks', elsewhere, signed(helpdesk.secret!, elsewhere));
     expect(refused.status).toBe(400);
@@ -232,7 +231,7 @@ describeEachDatabase('signed webhook ingestion, then triage into a ticket', (han
 
   beforeAll(async () => {
     const { db } = handle();
-    source = await createSource(db, userActor('UADMIN', 'admin'), { name: 'triaged-feedback', kind: 'webhook' });
+    source = await createSource(db, userActor('UADMIN', 'admin'), { name: 'triaged-feedback', kind: 'webhook' }, null);
     ({ pipeline, http } = await startWebhookServer(db, logger, {
       assess: async (_item, _author, itemSource) => assessmentFixture({ priority: 'P2', tags: [itemSource.name] }),
     }));

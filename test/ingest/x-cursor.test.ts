@@ -45,7 +45,7 @@ describeEachDatabase('X ingestion cursor: nothing lost, nothing twice', (handle)
   beforeEach(async () => {
     const { db } = handle();
     sourceCount += 1;
-    source = await createSource(db, { kind: 'system', name: 'test' }, { name: `xc-${sourceCount}`, kind: 'x' });
+    source = await createSource(db, { kind: 'system', name: 'test' }, { name: `xc-${sourceCount}`, kind: 'x' }, null);
     kw = `acme${sourceCount}`;
     pipeline = testPipeline(db);
     x.rules.clear();

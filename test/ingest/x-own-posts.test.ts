@@ -35,7 +35,12 @@ describeEachDatabase('X posts: our own replies and rule tags', (handle) => {
   beforeEach(async () => {
     count += 1;
     kw = `gizmo${count}`;
-    source = await createSource(handle().db, { kind: 'system', name: 'test' }, { name: `own-${count}`, kind: 'x' });
+    source = await createSource(
+      handle().db,
+      { kind: 'system', name: 'test' },
+      { name: `own-${count}`, kind: 'x' },
+      null,
+    );
     pipeline = testPipeline(handle().db);
     x.rules.clear();
   });
@@ -82,7 +87,7 @@ describeEachDatabase('X posts: our own replies and rule tags', (handle) => {
       parts: [`Sorry! The ${kw} team is on it.`],
       idempotencyKey: `own-${count}`,
     });
-    const worker = createReplyWorker({ db, logger: silentLogger, xUser: user });
+    const worker = createReplyWorker({ sealer: null, db, logger: silentLogger, xUser: user });
     await worker.runOnce();
     const ours = x.createdPosts.at(-1)!;
     expect(ours.text).toContain(kw);

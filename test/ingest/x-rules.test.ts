@@ -26,7 +26,12 @@ describeEachDatabase('X monitoring rules', (handle) => {
   });
   beforeEach(async () => {
     count += 1;
-    source = await createSource(handle().db, { kind: 'system', name: 'test' }, { name: `rules-${count}`, kind: 'x' });
+    source = await createSource(
+      handle().db,
+      { kind: 'system', name: 'test' },
+      { name: `rules-${count}`, kind: 'x' },
+      null,
+    );
     x.rules.clear();
     x.streamAccess = true;
   });

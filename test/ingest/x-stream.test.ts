@@ -33,7 +33,7 @@ describeEachDatabase('X filtered stream', (handle) => {
   beforeEach(async () => {
     const { db } = handle();
     sourceCount += 1;
-    source = await createSource(db, { kind: 'system', name: 'test' }, { name: `x-${sourceCount}`, kind: 'x' });
+    source = await createSource(db, { kind: 'system', name: 'test' }, { name: `x-${sourceCount}`, kind: 'x' }, null);
     pipeline = testPipeline(db);
     x.rules.clear();
     x.rateLimitConnects = 0;

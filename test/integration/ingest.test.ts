@@ -235,7 +235,7 @@ describeEachDatabase('ingestion', (handle) => {
 
   it('moves the cursor forward only, comparing ids beyond 2^53 as numbers', async () => {
     const { db } = handle();
-    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'x-cursor', kind: 'x' });
+    const source = await createSource(db, { kind: 'system', name: 'test' }, { name: 'x-cursor', kind: 'x' }, null);
     await advanceCursor(db, source.id, '1800000000000000001');
     await advanceCursor(db, source.id, '999');
     expect((await getSource(db, source.id))?.cursor).toBe('1800000000000000001');
@@ -246,18 +246,18 @@ describeEachDatabase('ingestion', (handle) => {
   it('gives webhook sources a secret and refuses bad or duplicate names', async () => {
     const { db } = handle();
     const admin = userActor('UADMIN', 'admin');
-    const created = await createSource(db, admin, { name: 'App-Feedback', kind: 'webhook' });
+    const created = await createSource(db, admin, { name: 'App-Feedback', kind: 'webhook' }, null);
     expect(created.name).toBe('app-feedback');
     expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/=]{40,}$/);
-    await expect(createSource(db, admin, { name: 'app-feedback', kind: 'webhook' })).rejects.toMatchObject({
+    await expect(createSource(db, admin, { name: 'app-feedback', kind: 'webhook' }, null)).rejects.toMatchObject({
       code: 'conflict',
     });
-    await expect(createSource(db, admin, { name: 'bad name!', kind: 'webhook' })).rejects.toMatchObject({
+    await expect(createSource(db, admin, { name: 'bad name!', kind: 'webhook' }, null)).rejects.toMatchObject({
       code: 'invalid_input',
     });
-    await expect(createSource(db, userActor('ULEAD', 'lead'), { name: 'nope', kind: 'webhook' })).rejects.toMatchObject(
-      { code: 'forbidden' },
-    );
+    await expect(
+      createSource(db, userActor('ULEAD', 'lead'), { name: 'nope', kind: 'webhook' }, null),
+    ).rejects.toMatchObject({ code: 'forbidden' });
   });
 
   it('writes nothing when processing fails, even after the ticket row was inserted', async () => {

@@ -41,13 +41,18 @@ describeEachDatabase('closing messages', (handle) => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/replies`;
     const system = { kind: 'system' as const, name: 'test' };
-    hook = await createSource(db, system, {
-      name: 'shop-chat',
-      kind: 'webhook',
-      settings: { replyUrl: receiverUrl, replyAllowLoopbackHttp: true },
-    });
-    x = await createSource(db, system, { name: 'x-closing', kind: 'x' });
-    await createSource(db, system, { name: 'tiny-chat', kind: 'webhook', settings: { replyMaxLength: 40 } });
+    hook = await createSource(
+      db,
+      system,
+      {
+        name: 'shop-chat',
+        kind: 'webhook',
+        settings: { replyUrl: receiverUrl, replyAllowLoopbackHttp: true },
+      },
+      null,
+    );
+    x = await createSource(db, system, { name: 'x-closing', kind: 'x' }, null);
+    await createSource(db, system, { name: 'tiny-chat', kind: 'webhook', settings: { replyMaxLength: 40 } }, null);
   });
   afterAll(async () => {
     await new Promise<void>((resolve) => receiver.close(() => resolve()));
@@ -137,7 +142,13 @@ describeEachDatabase('closing messages', (handle) => {
     expect(await closingRows(reopened.id)).toHaveLength(1);
 
     const before = await summarize(db, { from: since, to: new Date(Date.now() + 60_000) });
-    const worker = createReplyWorker({ db, logger, xUser: null, retry: { baseMs: 1, maxMs: 5, maxAttempts: 2 } });
+    const worker = createReplyWorker({
+      sealer: null,
+      db,
+      logger,
+      xUser: null,
+      retry: { baseMs: 1, maxMs: 5, maxAttempts: 2 },
+    });
     expect(await worker.runOnce()).toBe(2);
     await worker.stop();
     expect(received.map((r) => [r.ticket_id, r.sent_by])).toEqual([

@@ -1,5 +1,4 @@
 import { eq } from 'drizzle-orm';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { authors, items } from '../../src/db/schema/index.js';
 import type { HttpServer } from '../../src/http/server.js';
@@ -11,6 +10,7 @@ import { createSource } from '../../src/sources/sources.js';
 import type { Source } from '../../src/tickets/types.js';
 import { describeEachDatabase } from '../helpers/database.js';
 import { assessmentFixture, userActor } from '../helpers/fixtures.js';
+import { signedHeaders } from '../helpers/webhooks.js';
 import { startWebhookServer } from '../ingest/helpers.js';
 import { type CustomerStory, seedCustomerStory, tablesContaining } from './helpers.js';
 
@@ -27,7 +27,7 @@ describeEachDatabase('a post delivered again after its author was erased', (hand
 
   beforeAll(async () => {
     const { db } = handle();
-    source = await createSource(db, admin, { name: 'redelivery-src', kind: 'webhook' });
+    source = await createSource(db, admin, { name: 'redelivery-src', kind: 'webhook' }, null);
     ({ pipeline, http } = await startWebhookServer(db, logger, { assess: async () => assessmentFixture() }));
   });
   afterAll(async () => {
@@ -48,12 +48,7 @@ describeEachDatabase('a post delivered again after its author was erased', (hand
     const res = await fetch(`${http.url}/ingest/${source.name}`, {
       method: 'POST',
       body: payload,
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': id,
-        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-        'webhook-signature': new Webhook(source.secret!).sign(id, at, payload),
-      },
+      headers: signedHeaders(source.secret!, id, payload, at),
     });
     await pipeline.idle();
     return res;

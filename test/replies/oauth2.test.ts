@@ -23,7 +23,7 @@ describeEachDatabase('replies with an OAuth 2.0 user token', (handle) => {
   beforeAll(async () => {
     x = new FakeXServer();
     await x.start();
-    source = await createSource(handle().db, { kind: 'system', name: 'test' }, { name: 'x-oauth2', kind: 'x' });
+    source = await createSource(handle().db, { kind: 'system', name: 'test' }, { name: 'x-oauth2', kind: 'x' }, null);
   });
   afterAll(async () => {
     await x.close();
@@ -83,6 +83,7 @@ describeEachDatabase('replies with an OAuth 2.0 user token', (handle) => {
     const seed = x.issueOAuth2Tokens();
     const config = credentials({ X_OAUTH2_CLIENT_ID: 'earshot-client', X_OAUTH2_REFRESH_TOKEN: seed.refreshToken });
     const worker = createReplyWorker({
+      sealer: null,
       db,
       logger: silentLogger,
       xUser: createXUserAuth({ db, config, logger: silentLogger }),
@@ -112,6 +113,7 @@ describeEachDatabase('replies with an OAuth 2.0 user token', (handle) => {
     // Another replica, started with the same (now spent) refresh token in its config, uses the
     // token kept in Postgres instead of spending the dead one.
     const replica = createReplyWorker({
+      sealer: null,
       db,
       logger: silentLogger,
       xUser: createXUserAuth({ db, config, logger: silentLogger }),
@@ -144,6 +146,7 @@ describeEachDatabase('replies with an OAuth 2.0 user token', (handle) => {
     );
     try {
       const worker = createReplyWorker({
+        sealer: null,
         db,
         logger: silentLogger,
         xUser: createXUserAuth({ db, config, logger: silentLogger }),
@@ -177,6 +180,7 @@ describeEachDatabase('replies with an OAuth 2.0 user token', (handle) => {
       X_OAUTH2_REFRESH_TOKEN: seed.refreshToken,
     });
     const worker = createReplyWorker({
+      sealer: null,
       db,
       logger: silentLogger,
       xUser: createXUserAuth({ db, config: good, logger: silentLogger }),
@@ -190,6 +194,7 @@ describeEachDatabase('replies with an OAuth 2.0 user token', (handle) => {
     // An operator pastes a refresh token X no longer accepts: the reply fails with what to do.
     const dead = credentials({ ...good, X_OAUTH2_REFRESH_TOKEN: 'revoked-token' });
     const stuck = createReplyWorker({
+      sealer: null,
       db,
       logger: silentLogger,
       xUser: createXUserAuth({ db, config: dead, logger: silentLogger }),
@@ -211,6 +216,7 @@ describeEachDatabase('replies with an OAuth 2.0 user token', (handle) => {
     const sealed = { ...plain, EARSHOT_SECRET_KEY: key };
     const send = async (config: XCredentials, text: string) => {
       const worker = createReplyWorker({
+        sealer: null,
         db,
         logger: silentLogger,
         xUser: createXUserAuth({ db, config, logger: silentLogger }),
@@ -261,7 +267,7 @@ describeEachDatabase('replies with an OAuth 2.0 user token', (handle) => {
       logger: silentLogger,
     });
     expect(auth?.kind).toBe('oauth2');
-    const worker = createReplyWorker({ db, logger: silentLogger, xUser: auth });
+    const worker = createReplyWorker({ sealer: null, db, logger: silentLogger, xUser: auth });
     const ok = await queueReply('Sent with a fixed token.');
     await worker.runOnce();
     expect(await replyRow(ok)).toMatchObject({ status: 'done' });

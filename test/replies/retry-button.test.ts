@@ -30,6 +30,7 @@ describe('the Retry reply button, end to end through Bolt and the fake X', () =>
     await x.start();
     h = await startSlackHarness();
     worker = createReplyWorker({
+      sealer: null,
       db: h.earshot.context.db,
       logger: silentLogger,
       xUser: fixedXUserAuth(xClients(x.url).user),
@@ -54,7 +55,7 @@ describe('the Retry reply button, end to end through Bolt and the fake X', () =>
 
   it('retries a reply X refused, and the card follows it from failed to posted', async () => {
     const db = h.earshot.context.db;
-    const source = await ensureSource(db, { name: 'x', kind: 'x' });
+    const source = await ensureSource(db, { name: 'x', kind: 'x' }, null);
     const customer = { id: '6001', username: 'rita', name: 'Rita' };
     const post = x.publish({ text: 'my card was charged twice', author: customer });
     const { ticket } = await ingestFixture(

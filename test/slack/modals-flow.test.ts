@@ -31,9 +31,10 @@ describe.each(KINDS)('modals through the real Bolt receiver and the sandbox Slac
   beforeAll(async () => {
     h = await startSlackHarness({ database: kind });
     const db = h.earshot.context.db;
-    xSourceId = (await ensureSource(db, { name: 'x-brand', kind: 'x' })).id;
-    hookSourceId = (await ensureSource(db, { name: 'app-feedback', kind: 'webhook', settings: { replyMaxLength: 60 } }))
-      .id;
+    xSourceId = (await ensureSource(db, { name: 'x-brand', kind: 'x' }, null)).id;
+    hookSourceId = (
+      await ensureSource(db, { name: 'app-feedback', kind: 'webhook', settings: { replyMaxLength: 60 } }, null)
+    ).id;
     const admin = userActor(SEED.users.admin, 'admin');
     await setAgentRole(db, admin, { slackUserId: viewer, role: 'viewer' });
     await setAgentRole(db, admin, { slackUserId: lead, role: 'lead' });

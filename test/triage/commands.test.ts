@@ -35,8 +35,8 @@ describe.each(KINDS)('route, priority and autoack commands through the sandbox S
     const root = userActor(admin, 'admin');
     await setAgentRole(db, root, { slackUserId: admin, role: 'admin' });
     await setAgentRole(db, root, { slackUserId: lead, role: 'lead' });
-    await ensureSource(db, { name: 'forms', kind: 'webhook' });
-    await ensureSource(db, { name: 'brand-x', kind: 'x' });
+    await ensureSource(db, { name: 'forms', kind: 'webhook' }, null);
+    await ensureSource(db, { name: 'brand-x', kind: 'x' }, null);
   });
   afterAll(async () => {
     await h?.close();

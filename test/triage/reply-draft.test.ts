@@ -1,5 +1,4 @@
 import { and, eq } from 'drizzle-orm';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { items, tickets } from '../../src/db/schema/index.js';
 import { ingestModule } from '../../src/ingest/module.js';
@@ -11,6 +10,7 @@ import { getTicket } from '../../src/tickets/queries.js';
 import { triageModule } from '../../src/triage/module.js';
 import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.js';
 import { assessmentFixture, inboundFixture, ingestFixture, userActor } from '../helpers/fixtures.js';
+import { signedHeaders } from '../helpers/webhooks.js';
 import { waitFor } from '../ingest/helpers.js';
 import { type SlackHarness, startSlackHarness } from '../slack/harness.js';
 
@@ -45,7 +45,7 @@ describe.each(KINDS)('OpenAI reply drafts and fallback triage in Slack [%s]', (k
       modules: { before: [triageModule], after: [ingestModule] },
     });
     const db = h.earshot.context.db;
-    sourceId = (await ensureSource(db, { name: 'app-feedback', kind: 'webhook' })).id;
+    sourceId = (await ensureSource(db, { name: 'app-feedback', kind: 'webhook' }, null)).id;
     await addTemplate(db, userActor(admin, 'admin'), {
       name: 'delivery',
       body: 'Hi {{author_name}}, sorry about your delivery. Could you DM us the order number?',
@@ -117,19 +117,14 @@ describe.each(KINDS)('OpenAI reply drafts and fallback triage in Slack [%s]', (k
 
   it('marks the card when the embedded classifier stood in for a failing OpenAI', async () => {
     const db = h.earshot.context.db;
-    const forms = await createSource(db, userActor(admin, 'admin'), { name: 'forms', kind: 'webhook' });
+    const forms = await createSource(db, userActor(admin, 'admin'), { name: 'forms', kind: 'webhook' }, null);
     fake.fallback = { kind: 'status', status: 503, headers: { 'retry-after-ms': '1' }, message: 'overloaded' };
     const payload = JSON.stringify({ id: 'f-1', author: { id: 'a-1' }, text: 'The app crashes when I open settings' });
     const at = new Date();
     const res = await fetch(`${h.earshot.http.url}/ingest/forms`, {
       method: 'POST',
       body: payload,
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': 'msg_f1',
-        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-        'webhook-signature': new Webhook(forms.secret!).sign('msg_f1', at, payload),
-      },
+      headers: signedHeaders(forms.secret!, 'msg_f1', payload, at),
     });
     expect(res.status).toBe(202);
     let ticketId: number | null = null;

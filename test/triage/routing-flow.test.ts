@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { and, eq } from 'drizzle-orm';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { items, replies, ticketEvents, tickets } from '../../src/db/schema/index.js';
 import { ingestModule } from '../../src/ingest/module.js';
@@ -13,6 +12,7 @@ import { setAgentRole } from '../../src/tickets/agents.js';
 import type { Source } from '../../src/tickets/types.js';
 import { triageModule } from '../../src/triage/module.js';
 import { assessmentFixture, inboundFixture, ingestFixture, userActor } from '../helpers/fixtures.js';
+import { signedHeaders } from '../helpers/webhooks.js';
 import { waitFor } from '../ingest/helpers.js';
 import { type SlackHarness, startSlackHarness } from '../slack/harness.js';
 
@@ -58,15 +58,20 @@ describe.each(KINDS)('webhook → triage → routing rule → Slack [%s]', (kind
     const db = h.earshot.context.db;
     await setAgentRole(db, userActor(SEED.users.admin, 'admin'), { slackUserId: SEED.users.lead, role: 'lead' });
     await setAgentRole(db, userActor(SEED.users.admin, 'admin'), { slackUserId: SEED.users.admin, role: 'admin' });
-    forms = await createSource(db, userActor(SEED.users.admin, 'admin'), {
-      name: 'forms',
-      kind: 'webhook',
-      settings: {
-        replyUrl: endpoint.url,
-        replyAllowLoopbackHttp: true,
-        autoAck: { enabled: true, template: 'Thanks {{author_name}}, ticket {{ticket_id}} is with our team.' },
+    forms = await createSource(
+      db,
+      userActor(SEED.users.admin, 'admin'),
+      {
+        name: 'forms',
+        kind: 'webhook',
+        settings: {
+          replyUrl: endpoint.url,
+          replyAllowLoopbackHttp: true,
+          autoAck: { enabled: true, template: 'Thanks {{author_name}}, ticket {{ticket_id}} is with our team.' },
+        },
       },
-    });
+      null,
+    );
     // The rule goes in the way a lead adds it, so the running triage service learns of it at once.
     const added = await h.sandbox
       .as(SEED.users.lead)
@@ -88,12 +93,7 @@ describe.each(KINDS)('webhook → triage → routing rule → Slack [%s]', (kind
     const res = await fetch(`${h.earshot.http.url}/ingest/forms`, {
       method: 'POST',
       body: payload,
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': `msg_${id}`,
-        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-        'webhook-signature': new Webhook(forms.secret!).sign(`msg_${id}`, at, payload),
-      },
+      headers: signedHeaders(forms.secret!, `msg_${id}`, payload, at),
     });
     expect(res.status).toBe(202);
     const db = h.earshot.context.db;
@@ -183,19 +183,27 @@ describe.each(KINDS)('webhook → triage → routing rule → Slack [%s]', (kind
   it('never acknowledges on X unless public replies were turned on too', async () => {
     const db = h.earshot.context.db;
     const template = 'Thanks, we are looking into it.';
-    const x = await ensureSource(db, {
-      name: 'x-brand',
-      kind: 'x',
-      settings: { autoAck: { enabled: true, template } },
-    });
+    const x = await ensureSource(
+      db,
+      {
+        name: 'x-brand',
+        kind: 'x',
+        settings: { autoAck: { enabled: true, template } },
+      },
+      null,
+    );
     const quiet = await ingestFixture(db, inboundFixture(x.id), assessmentFixture({ channel: FEEDBACK }));
     expect(await db.select().from(replies).where(eq(replies.ticketId, quiet.ticket.id))).toHaveLength(0);
 
-    const loud = await ensureSource(db, {
-      name: 'x-brand-public',
-      kind: 'x',
-      settings: { autoAck: { enabled: true, template, publicPosts: true } },
-    });
+    const loud = await ensureSource(
+      db,
+      {
+        name: 'x-brand-public',
+        kind: 'x',
+        settings: { autoAck: { enabled: true, template, publicPosts: true } },
+      },
+      null,
+    );
     const acked = await ingestFixture(db, inboundFixture(loud.id), assessmentFixture({ channel: FEEDBACK }));
     const rows = await db.select().from(replies).where(eq(replies.ticketId, acked.ticket.id));
     expect(rows.map((r) => r.text)).toEqual([template]);

@@ -41,7 +41,7 @@ export const monitorCommand: Subcommand = {
     const match = /^(\S+)\s*([\s\S]*)$/.exec(ctx.args.trim());
     const verb = match?.[1]?.toLowerCase();
     const rest = (match?.[2] ?? '').trim();
-    const source = await ensureSource(ctx.db, { name: ctx.config.X_SOURCE_NAME, kind: 'x' });
+    const source = await ensureSource(ctx.db, { name: ctx.config.X_SOURCE_NAME, kind: 'x' }, null);
     if (verb === undefined || verb === 'list') {
       const rules = await listStreamRules(ctx.db, source.id);
       if (rules.length === 0) return { text: `No monitoring rules yet. ${USAGE}` };

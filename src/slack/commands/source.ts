@@ -1,3 +1,4 @@
+import { sealerFromConfig } from '../../db/sealed.js';
 import { AppError } from '../../errors.js';
 import { createSource, listSources, rotateWebhookSecret, setSourceReplyUrl } from '../../sources/sources.js';
 import { requirePermission } from '../../tickets/permissions.js';
@@ -50,7 +51,7 @@ export const sourceCommand: Subcommand = {
       if (words[1]?.toLowerCase() !== 'webhook' || !words[2] || words.length > 3) {
         throw new AppError('invalid_input', USAGE);
       }
-      const source = await createSource(db, actor, { name: words[2], kind: 'webhook' });
+      const source = await createSource(db, actor, { name: words[2], kind: 'webhook' }, sealerFromConfig(ctx.config));
       const where = ctx.config.EARSHOT_PUBLIC_URL
         ? `URL: \`POST ${ingestUrl(ctx, source.name)}\``
         : `URL: \`POST /ingest/${source.name}\` on Earshot's public address (set EARSHOT_PUBLIC_URL and Earshot prints it in full).`;
@@ -67,7 +68,7 @@ export const sourceCommand: Subcommand = {
     if (verb === 'rotate-secret') {
       requirePermission(actor, 'source.manage');
       if (!words[1] || words.length > 2) throw new AppError('invalid_input', USAGE);
-      const source = await rotateWebhookSecret(db, actor, words[1]);
+      const source = await rotateWebhookSecret(db, actor, words[1], sealerFromConfig(ctx.config));
       return {
         text: [
           `New signing secret for *${safeMrkdwn(source.name, 40)}*, shown only this once: \`${source.secret}\``,

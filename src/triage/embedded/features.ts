@@ -34,8 +34,9 @@ const PUNCTUATION = new Set(['.', ',', ';', ':']);
 
 /**
  * Everything the linear heads read from one post: word unigrams (negation-marked), word bigrams,
- * character 3–5-grams of each word, and dense lexicon (valences, opinion-word counts) and punctuation features. The sparse text part
- * is scaled to unit length so long posts do not shout louder; the dense part keeps its own scale.
+ * character 3–5-grams of each word, and dense lexicon (valences, opinion-word counts) and
+ * punctuation features. The sparse text part is scaled to unit length so long posts do not shout
+ * louder; the dense part keeps its own scale.
  */
 export interface FeatureOptions {
   /** Weight of each character n-gram relative to a word (0 leaves them out). */

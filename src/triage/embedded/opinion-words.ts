@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Token } from './tokenize.js';
+import { normalizeWord, type Token } from './tokenize.js';
 
 /** Hu and Liu's opinion lexicon, vendored (provenance and licence in `data/README.md`). */
 export const OPINION_WORDS_PATH = fileURLToPath(new URL('./data/opinion-words.json', import.meta.url));
@@ -19,12 +19,7 @@ export interface OpinionWordsFile {
  * leaving out entries no token can match ("2-faced"). A word on both lists is left out: it tells nothing.
  */
 export function parseOpinionWords(file: OpinionWordsFile): Map<string, 1 | -1> {
-  const key = (word: string) =>
-    word
-      .trim()
-      .toLowerCase()
-      .replace(/['’]/g, '')
-      .replace(/(.)\1{2,}/gu, '$1$1');
+  const key = (word: string) => normalizeWord(word.trim());
   const words = new Map<string, 1 | -1>();
   const both = new Set<string>();
   for (const [list, polarity] of [

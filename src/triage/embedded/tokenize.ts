@@ -51,6 +51,14 @@ export function normalizeText(text: string): string {
   return text.replace(URL_RE, ' httpurl ').replace(MENTION_RE, ' atuser ');
 }
 
+/** A word as tokens carry it: lower-cased, apostrophes dropped, elongations squashed. */
+export function normalizeWord(raw: string): string {
+  return raw
+    .toLowerCase()
+    .replace(/['’]/g, '')
+    .replace(/(.)\1{2,}/gu, '$1$1');
+}
+
 /** Splits a post into tokens with negation scope marked, the input of every feature. */
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -76,10 +84,7 @@ export function tokenize(text: string): Token[] {
       tokens.push({ text: raw.length >= 5 ? 'numlong' : 'num', negated: negating, shouted: false });
       continue;
     }
-    const lower = raw
-      .toLowerCase()
-      .replace(/['’]/g, '')
-      .replace(/(.)\1{2,}/gu, '$1$1');
+    const lower = normalizeWord(raw);
     const letters = raw.replace(/[^\p{L}]/gu, '');
     const shouted = letters.length >= 3 && letters === letters.toUpperCase() && letters !== letters.toLowerCase();
     tokens.push({ text: lower, negated: negating, shouted });

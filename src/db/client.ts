@@ -13,8 +13,16 @@ export interface DatabaseHandle {
   migrate: () => Promise<void>;
   /** A cheap round trip, for readiness probes. */
   ping: () => Promise<void>;
+  /**
+   * Hears every NOTIFY on `channel`, from any connection of any replica, once it committed; resolves
+   * once listening, with the way to stop. A lost connection loses what was sent while it was down,
+   * so `onListen` runs each time listening (re)starts: caches drop everything there.
+   */
+  listen: (channel: string, onNotify: (payload: string) => void, onListen: () => void) => Promise<Unlisten>;
   close: () => Promise<void>;
 }
+
+export type Unlisten = () => Promise<void>;
 
 export interface OpenDatabaseOptions {
   /** postgres://… for a server; unset for the embedded PGlite database. */
@@ -50,6 +58,12 @@ async function openPglite(options: OpenDatabaseOptions): Promise<DatabaseHandle>
     ping: async () => {
       await client.query('select 1');
     },
+    // One in-process database: its connection never drops, so listening starts once.
+    listen: async (channel, onNotify, onListen) => {
+      const unlisten = await client.listen(channel, onNotify);
+      onListen();
+      return () => unlisten();
+    },
     close: async () => {
       await client.close();
     },
@@ -70,6 +84,12 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     migrate: () => migratePostgres(url, options.migrationsFolder),
     ping: async () => {
       await client`select 1`;
+    },
+    // postgres.js listens on a connection of its own, outside the pool, and listens again after it
+    // reconnects, calling `onListen` each time.
+    listen: async (channel, onNotify, onListen) => {
+      const request = await client.listen(channel, onNotify, onListen);
+      return () => request.unlisten();
     },
     close: async () => {
       await client.end({ timeout: 5 });

@@ -49,6 +49,12 @@ export {
   reorderRoutingRules,
   setRoutingRuleEnabled,
 } from './routing-rules.js';
-export { type CreateTriageOptions, createTriage, SETTINGS_TTL_MS, type TriageService } from './triage-service.js';
+export {
+  type CreateTriageOptions,
+  createTriage,
+  SETTINGS_CHANNEL,
+  SETTINGS_TTL_MS,
+  type TriageService,
+} from './triage-service.js';
 export type { Assessment, Emotion, PiiSpan, TriageResult, UrgencySignal } from './types.js';
 export { detectUrgency } from './urgency.js';

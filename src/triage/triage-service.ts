@@ -9,7 +9,7 @@ import type { TriageHints } from './hints.js';
 import { createOpenAiTriage, type OpenAiLoadOptions } from './openai/openai-provider.js';
 import { suggestReplyWithOpenAi } from './openai/reply.js';
 import type { PriorityWeights } from './priority.js';
-import { loadPriorityWeights } from './priority-settings.js';
+import { loadPriorityWeights, PRIORITY_SETTINGS_KEY } from './priority-settings.js';
 import { matchTemplate, type ReplySuggestion, type SuggestReplyInput } from './reply-suggestion.js';
 import type { RoutingRule } from './routing.js';
 import { listRoutingRules } from './routing-rules.js';
@@ -34,6 +34,12 @@ export interface TriageService {
   invalidateRules(): void;
   /** Drops the cached priority weights; call after changing one. */
   invalidatePriorityWeights(): void;
+  /**
+   * Drops what a change announced on SETTINGS_CHANNEL touched (`routing_rules`, `settings:<key>`),
+   * whichever replica made it; `null`, when listening (re)starts and changes may have been missed,
+   * drops everything.
+   */
+  settingsChanged(change: string | null): void;
   /** OpenAI's circuit: `closed` while it answers, `open` while the embedded classifier stands in. Null without OpenAI. */
   openaiCircuit(): 'closed' | 'open' | 'half-open' | null;
 }
@@ -50,8 +56,9 @@ export interface CreateTriageOptions {
   /** Batching and circuit-breaker settings for OpenAI (see DEFAULT_OPENAI_LOAD). */
   openaiLoad?: Partial<OpenAiLoadOptions>;
   /**
-   * How long routing rules and priority weights are reused before they are read again. A change made
-   * on this replica invalidates at once; other replicas see it within this time.
+   * How long routing rules and priority weights are reused before they are read again. A change
+   * invalidates them at once on every replica that listens (`settingsChanged`); this bounds how
+   * stale they get where notifications cannot reach (a pooler in transaction mode, a lost listener).
    */
   settingsTtlMs?: number;
   now?: () => number;
@@ -59,6 +66,9 @@ export interface CreateTriageOptions {
 
 /** Rules and weights are read once per this many milliseconds at most, not once per item. */
 export const SETTINGS_TTL_MS = 30_000;
+
+/** The channel migration 0009's triggers notify on every committed change to rules or settings. */
+export const SETTINGS_CHANNEL = 'earshot_settings';
 
 /** Builds triage from config: OpenAI with embedded fallback when a key is set, the embedded classifier otherwise. */
 export function createTriage(options: CreateTriageOptions): TriageService {
@@ -123,6 +133,12 @@ export function createTriage(options: CreateTriageOptions): TriageService {
     },
     invalidateRules: rules.invalidate,
     invalidatePriorityWeights: weights.invalidate,
+    settingsChanged(change) {
+      if (change === null || change === 'routing_rules') rules.invalidate();
+      if (change === null || change === 'settings' || change === `settings:${PRIORITY_SETTINGS_KEY}`) {
+        weights.invalidate();
+      }
+    },
     openaiCircuit: () => circuit(),
   };
 }

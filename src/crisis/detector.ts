@@ -278,10 +278,27 @@ function formatFollowers(n: number): string {
   return String(n);
 }
 
+/**
+ * The words a crisis card counts as its top terms: lower-cased, without links or @handles (the
+ * brand's own handle is in every post and says nothing), contractions kept whole ("don't" is the
+ * stopword "dont", not "don" and "t"), words of three letters or more that are not stopwords.
+ */
+export function crisisTermsOf(text: string): string[] {
+  return text
+    .toLowerCase()
+    .replace(/https?:\/\/\S+/g, ' ')
+    .replace(/(^|[^\p{L}\p{N}_])@\w+/gu, '$1 ')
+    .replace(/(\p{L})['’](\p{L})/gu, '$1$2')
+    .split(/[^\p{L}\p{N}#]+/u)
+    .filter((w) => w.length > 2 && !STOPWORDS.has(w));
+}
+
 const STOPWORDS = new Set(
-  'a an and are as at be been but by can do does for from has have i if in is it its just me my no not of on or our so that the their them they this to too up us was we were what when why will with you your im dont cant wont its ive get got still'.split(
-    ' ',
-  ),
+  `a an and are as at be been but by can do does for from has have i if in is it its just me my no not of
+  on or our so that the their them they this to too up us was we were what when why will with you your
+  get got still all any now one how
+  im ive ill id dont cant wont isnt doesnt didnt havent hasnt wasnt arent youre theyre weve youve
+  theres thats whats`.split(/\s+/),
 );
 
 /** The card's content for a group of posts: top topics and terms, samples, tickets, trend. */
@@ -296,14 +313,7 @@ function describe(
   const terms = new Map<string, number>();
   for (const post of members) {
     for (const topic of post.topics) topics.set(topic, (topics.get(topic) ?? 0) + 1);
-    const words = new Set(
-      (post.text ?? '')
-        .toLowerCase()
-        .replace(/https?:\/\/\S+/g, ' ')
-        .split(/[^\p{L}\p{N}#]+/u)
-        .filter((w) => w.length > 2 && !STOPWORDS.has(w) && !w.startsWith('@')),
-    );
-    for (const word of words) terms.set(word, (terms.get(word) ?? 0) + 1);
+    for (const word of new Set(crisisTermsOf(post.text ?? ''))) terms.set(word, (terms.get(word) ?? 0) + 1);
   }
   const top = <K extends string>(map: Map<string, number>, key: K, n: number) =>
     [...map.entries()]

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import { tickets } from '../db/schema/index.js';
-import { listAssignedTickets, listOpenQueue } from '../tickets/queries.js';
+import { countAssignedTickets, countOpenQueue, listAssignedTickets, listOpenQueue } from '../tickets/queries.js';
 import { OPEN_STATUSES, type Ticket } from '../tickets/types.js';
 
 /** A first response due within this many minutes counts as an SLA warning. */
@@ -12,6 +12,8 @@ export interface PersonalQueue {
   unclaimed: Ticket[];
   /** Open tickets near or past their first-response or resolution target, soonest first. */
   slaWarnings: Ticket[];
+  /** Each list's full length: a list holds only its first `limit` (the most urgent). */
+  totals: { mine: number; unclaimed: number; slaWarnings: number };
   now: Date;
 }
 
@@ -24,27 +26,35 @@ export async function listSlaWarnings(
   db: Database,
   input: { now: Date; withinMinutes?: number; limit: number },
 ): Promise<Ticket[]> {
-  const horizon = new Date(input.now.getTime() + (input.withinMinutes ?? SLA_WARNING_MINUTES) * 60_000);
-  const alerted = ['warning', 'breached'] as const;
   // The deadline that matters: the first response until someone answered, then the resolution.
   const due = sql`case when ${tickets.firstResponseAt} is null then ${tickets.firstResponseDueAt} else ${tickets.resolutionDueAt} end`;
   return db
     .select()
     .from(tickets)
-    .where(
-      and(
-        inArray(tickets.status, [...OPEN_STATUSES]),
-        eq(tickets.spam, 0),
-        or(
-          and(isNull(tickets.firstResponseAt), lte(tickets.firstResponseDueAt, horizon)),
-          lte(tickets.resolutionDueAt, horizon),
-          and(isNull(tickets.firstResponseAt), inArray(tickets.firstResponseSla, [...alerted])),
-          inArray(tickets.resolutionSla, [...alerted]),
-        ),
-      ),
-    )
+    .where(slaWarningWhere(input))
     .orderBy(sql`${due} asc nulls last`, asc(tickets.id))
     .limit(input.limit);
+}
+
+/** How many tickets listSlaWarnings would answer without its limit. */
+export async function countSlaWarnings(db: Database, input: { now: Date; withinMinutes?: number }): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(tickets).where(slaWarningWhere(input));
+  return Number(row?.n ?? 0);
+}
+
+function slaWarningWhere(input: { now: Date; withinMinutes?: number }) {
+  const horizon = new Date(input.now.getTime() + (input.withinMinutes ?? SLA_WARNING_MINUTES) * 60_000);
+  const alerted = ['warning', 'breached'] as const;
+  return and(
+    inArray(tickets.status, [...OPEN_STATUSES]),
+    eq(tickets.spam, 0),
+    or(
+      and(isNull(tickets.firstResponseAt), lte(tickets.firstResponseDueAt, horizon)),
+      lte(tickets.resolutionDueAt, horizon),
+      and(isNull(tickets.firstResponseAt), inArray(tickets.firstResponseSla, [...alerted])),
+      inArray(tickets.resolutionSla, [...alerted]),
+    ),
+  );
 }
 
 /** What a user's App Home shows: their tickets, the unclaimed queue, and tickets about to miss their SLA. */
@@ -54,10 +64,25 @@ export async function getPersonalQueue(
 ): Promise<PersonalQueue> {
   const now = input.now ?? new Date();
   const limit = input.limit ?? 15;
+  const warningLimit = Math.min(limit, 10);
+  const [mine, unclaimed, slaWarnings] = await Promise.all([
+    listAssignedTickets(db, input.userId, { limit }),
+    listOpenQueue(db, { limit, unclaimedOnly: true }),
+    listSlaWarnings(db, { now, limit: warningLimit }),
+  ]);
+  // A list shorter than its limit is whole; only a full one is counted.
+  const total = (list: Ticket[], max: number, count: () => Promise<number>) =>
+    list.length < max ? Promise.resolve(list.length) : count();
+  const [mineTotal, unclaimedTotal, warningTotal] = await Promise.all([
+    total(mine, limit, () => countAssignedTickets(db, input.userId)),
+    total(unclaimed, limit, () => countOpenQueue(db, { unclaimedOnly: true })),
+    total(slaWarnings, warningLimit, () => countSlaWarnings(db, { now })),
+  ]);
   return {
-    mine: await listAssignedTickets(db, input.userId, { limit }),
-    unclaimed: await listOpenQueue(db, { limit, unclaimedOnly: true }),
-    slaWarnings: await listSlaWarnings(db, { now, limit: 10 }),
+    mine,
+    unclaimed,
+    slaWarnings,
+    totals: { mine: mineTotal, unclaimed: unclaimedTotal, slaWarnings: warningTotal },
     now,
   };
 }

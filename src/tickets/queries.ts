@@ -63,13 +63,23 @@ export async function listOpenQueue(
 
 /** listOpenQueue's statement, unexecuted: for EXPLAIN in the test that holds it to its index. */
 export function openQueueQuery(db: Database, options: { limit: number; unclaimedOnly?: boolean }) {
-  const queued = sql`${tickets.status} in ('new', 'claimed', 'waiting') and ${tickets.spam} = 0`;
   return db
     .select()
     .from(tickets)
-    .where(and(queued, options.unclaimedOnly ? isNull(tickets.assignee) : undefined))
+    .where(openQueueWhere(options))
     .orderBy(sql`(${tickets.assignee} is not null)`, tickets.priority, asc(tickets.createdAt))
     .limit(options.limit);
+}
+
+/** How many tickets listOpenQueue would answer without its limit. */
+export async function countOpenQueue(db: Database, options: { unclaimedOnly?: boolean } = {}): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(tickets).where(openQueueWhere(options));
+  return Number(row?.n ?? 0);
+}
+
+function openQueueWhere(options: { unclaimedOnly?: boolean }) {
+  const queued = sql`${tickets.status} in ('new', 'claimed', 'waiting') and ${tickets.spam} = 0`;
+  return and(queued, options.unclaimedOnly ? isNull(tickets.assignee) : undefined);
 }
 
 /** One agent's open tickets, most urgent first. */
@@ -81,9 +91,19 @@ export async function listAssignedTickets(
   return db
     .select()
     .from(tickets)
-    .where(and(eq(tickets.assignee, slackUserId), inArray(tickets.status, [...OPEN_STATUSES])))
+    .where(assignedWhere(slackUserId))
     .orderBy(priorityOrder, asc(tickets.createdAt))
     .limit(options.limit);
+}
+
+/** How many tickets listAssignedTickets would answer without its limit. */
+export async function countAssignedTickets(db: Database, slackUserId: string): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(tickets).where(assignedWhere(slackUserId));
+  return Number(row?.n ?? 0);
+}
+
+function assignedWhere(slackUserId: string) {
+  return and(eq(tickets.assignee, slackUserId), inArray(tickets.status, [...OPEN_STATUSES]));
 }
 
 /**

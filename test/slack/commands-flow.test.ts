@@ -12,11 +12,13 @@ const { admin, agent1, agent2, viewer, lead } = SEED.users;
 describe('/earshot through the real Bolt receiver and the sandbox Slack', () => {
   let h: SlackHarness;
   let ticketId: number;
+  let sourceId: number;
 
   beforeAll(async () => {
     h = await startSlackHarness();
     const db = h.earshot.context.db;
     const source = await seedSource(db);
+    sourceId = source.id;
     const root = userActor(admin, 'admin');
     await setAgentRole(db, root, { slackUserId: admin, role: 'admin' });
     await setAgentRole(db, root, { slackUserId: viewer, role: 'viewer' });
@@ -119,5 +121,23 @@ describe('/earshot through the real Bolt receiver and the sandbox Slack', () => 
     expect(source.shared).toBe(false);
     const queue = await run(agent2, 'queue share');
     expect(queue.shared).toBe(true);
+  });
+
+  it('queue lists the first 25 and says how many are open in all', async () => {
+    const db = h.earshot.context.db;
+    for (let i = 0; i < 26; i++) {
+      await ingestFixture(
+        db,
+        inboundFixture(sourceId, { author: { externalId: `queue-author-${i}`, handle: `q${i}` } }),
+        assessmentFixture({ channel: 'earshot-feedback' }),
+      );
+    }
+    const queue = await run(agent2, 'queue');
+    expect(queue.text).toBe('Open queue: 27 tickets');
+    expect(queue.json).toContain('*Open queue* · the first 25 of 27');
+    expect(queue.json.match(/\*#\d+\*/g)).toHaveLength(25);
+    const mine = await run(agent1, 'mine');
+    expect(mine.text).toBe('Your open tickets: 1 ticket');
+    expect(mine.json).not.toContain('the first');
   });
 });

@@ -76,6 +76,7 @@ describe('App Home', () => {
         mine: [ticket(1, { assignee: 'UANA', status: 'claimed' })],
         unclaimed: [ticket(2, { priority: 'P1' }), ticket(3)],
         slaWarnings: [ticket(4, { firstResponseDueAt: new Date(NOW.getTime() - 5 * 60_000) })],
+        totals: { mine: 1, unclaimed: 2, slaWarnings: 1 },
       },
       excerpts: new Map([[2, hostile]]),
       maskPii: true,
@@ -94,18 +95,46 @@ describe('App Home', () => {
       (b) => b.type === 'section' && b.accessory?.type === 'button',
     );
     expect(openButtons).toHaveLength(4);
+    expect(json).not.toContain('most urgent of');
+  });
+
+  it('counts the whole list in its header when it shows only the first tickets, and says where the rest are', () => {
+    const view = buildHomeView({
+      queue: {
+        now: NOW,
+        mine: [ticket(1, { assignee: 'UANA', status: 'claimed' })],
+        unclaimed: [ticket(2), ticket(3)],
+        slaWarnings: [ticket(4)],
+        totals: { mine: 1, unclaimed: 62, slaWarnings: 23 },
+      },
+      excerpts: new Map(),
+      maskPii: true,
+    });
+    const json = texts(view.blocks);
+    expect(json).toContain('Unclaimed queue (62)');
+    expect(json).toContain('The 2 most urgent of 62; `/earshot queue` lists more.');
+    expect(json).toContain('SLA warnings (23)');
+    expect(json).toContain('The 1 due soonest of 23.');
+    expect(json).toContain('My tickets (1)');
+    expect(json).not.toContain('/earshot mine');
   });
 
   it('says so when lists are empty and stays within 100 blocks when they are long', () => {
     const empty = buildHomeView({
-      queue: { now: NOW, mine: [], unclaimed: [], slaWarnings: [] },
+      queue: { now: NOW, mine: [], unclaimed: [], slaWarnings: [], totals: { mine: 0, unclaimed: 0, slaWarnings: 0 } },
       excerpts: new Map(),
       maskPii: false,
     });
     expect(texts(empty.blocks)).toContain('You hold no open tickets.');
     const many = Array.from({ length: 60 }, (_, i) => ticket(i + 1));
     const full = buildHomeView({
-      queue: { now: NOW, mine: many, unclaimed: many, slaWarnings: many },
+      queue: {
+        now: NOW,
+        mine: many,
+        unclaimed: many,
+        slaWarnings: many,
+        totals: { mine: 60, unclaimed: 60, slaWarnings: 60 },
+      },
       excerpts: new Map(),
       maskPii: false,
     });
@@ -154,6 +183,14 @@ describeEachDatabase('App Home SLA warnings', (handle) => {
     expect(ticketLine(soon, undefined, now)).toContain('resolution due in 10m');
     const home = JSON.stringify(buildHomeView({ queue, excerpts: new Map(), maskPii: true }).blocks);
     expect(home).toContain('SLA warnings (3)');
+
+    // Cut to its first two, each list still counts every ticket it would hold.
+    await db.update(tickets).set({ assignee: SEED.users.agent1, status: 'claimed' }).where(eq(tickets.id, fine));
+    const short = await getPersonalQueue(db, { userId: SEED.users.agent1, now, limit: 2 });
+    expect(short.slaWarnings.map((t) => t.id)).toEqual([firstSoon, resolutionSoon]);
+    expect(short.unclaimed).toHaveLength(2);
+    expect(short.mine.map((t) => t.id)).toEqual([fine]);
+    expect(short.totals).toEqual({ mine: 1, unclaimed: 3, slaWarnings: 3 });
   });
 });
 

@@ -360,7 +360,7 @@ function sampleViews(): { blocks: unknown[]; callback_id?: string }[] {
     }),
     buildDigestModal({ digestId: 1, entries: entries.slice(90, 180), total: 200, offset: 90, maskPii: true }),
     buildHomeView({
-      queue: { mine: [], unclaimed: [], slaWarnings: [], now: NOW },
+      queue: { mine: [], unclaimed: [], slaWarnings: [], totals: { mine: 0, unclaimed: 0, slaWarnings: 0 }, now: NOW },
       excerpts: new Map(),
       maskPii: true,
     }),

@@ -103,9 +103,16 @@ export function buildTicketListMessage(
   title: string,
   tickets: readonly Ticket[],
   excerpts: ReadonlyMap<number, TicketExcerpt>,
-  options: TicketListOptions & { empty: string },
+  options: TicketListOptions & {
+    empty: string;
+    /** The list's full length when `tickets` holds only its first: the heading says how many are shown. */
+    total?: number;
+  },
 ): { text: string; blocks: KnownBlock[] } {
-  const heading: KnownBlock = { type: 'section', text: { type: 'mrkdwn', text: `*${title}*` } };
+  const shown = Math.min(tickets.length, MESSAGE_BLOCKS - 1);
+  const total = Math.max(options.total ?? tickets.length, tickets.length);
+  const count = total > shown ? ` · the first ${shown} of ${total}` : '';
+  const heading: KnownBlock = { type: 'section', text: { type: 'mrkdwn', text: `*${title}*${count}` } };
   if (tickets.length === 0) {
     return {
       text: `${title}: ${options.empty}`,
@@ -113,5 +120,5 @@ export function buildTicketListMessage(
     };
   }
   const lines = buildTicketList(tickets.slice(0, MESSAGE_BLOCKS - 1), excerpts, options);
-  return { text: `${title}: ${tickets.length} ticket${tickets.length === 1 ? '' : 's'}`, blocks: [heading, ...lines] };
+  return { text: `${title}: ${total} ticket${total === 1 ? '' : 's'}`, blocks: [heading, ...lines] };
 }

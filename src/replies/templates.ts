@@ -33,37 +33,7 @@ export function unknownVariables(body: string): string[] {
   return [...unknown];
 }
 
-const STOPWORDS = new Set(['the', 'and', 'for', 'you', 'your', 'our', 'with', 'this', 'that', 'are', 'was', 'have']);
-
-function keywords(text: string): Set<string> {
-  return new Set(
-    text
-      .toLowerCase()
-      .replace(VARIABLE, ' ')
-      .split(/[^\p{L}\p{N}]+/u)
-      .filter((word) => word.length > 2 && !STOPWORDS.has(word)),
-  );
-}
-
-/**
- * The template that best fits a customer's message, by words shared with its name and body (the
- * name counts double, and the ticket's category counts as a word), or null when none shares a word.
- */
-export function bestTemplate(
-  templates: readonly Pick<ReplyTemplate, 'id' | 'name' | 'body'>[],
-  message: { text: string; category?: string },
-): Pick<ReplyTemplate, 'id' | 'name' | 'body'> | null {
-  const wanted = keywords(`${message.text} ${message.category ?? ''}`);
-  let best: { score: number; template: Pick<ReplyTemplate, 'id' | 'name' | 'body'> } | null = null;
-  for (const template of templates) {
-    const name = keywords(template.name.replace(/[-_]/g, ' '));
-    const body = keywords(template.body);
-    let score = 0;
-    for (const word of wanted) score += (name.has(word) ? 2 : 0) + (body.has(word) ? 1 : 0);
-    if (score > 0 && (!best || score > best.score)) best = { score, template };
-  }
-  return best?.template ?? null;
-}
+export { bestTemplate } from './template-match.js';
 
 export async function listTemplates(db: Database): Promise<ReplyTemplate[]> {
   return db.select().from(replyTemplates).orderBy(asc(replyTemplates.name));

@@ -1,3 +1,4 @@
+import { bestTemplate } from '../replies/template-match.js';
 import type { Category } from '../tickets/types.js';
 
 export interface ReplyTemplate {
@@ -28,48 +29,20 @@ export interface ReplySuggestion {
   templateId?: number;
 }
 
-const STOPWORDS = new Set(
-  'the a an and or but to of in on at for with is are was be my your our i you we it this that have has not no can do'.split(
-    ' ',
-  ),
-);
-
-const CATEGORY_WORDS: Record<Category, string[]> = {
-  question: ['question', 'info', 'how'],
-  complaint: ['sorry', 'apology', 'apologise', 'complaint'],
-  bug_report: ['bug', 'issue', 'technical', 'fix', 'investigating'],
-  suggestion: ['suggestion', 'feedback', 'idea', 'feature'],
-  praise: ['thanks', 'thank', 'praise', 'glad'],
-  other: [],
-};
-
-function words(text: string): Set<string> {
-  return new Set((text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length > 2 && !STOPWORDS.has(w)));
-}
-
 /**
- * The template that best fits a post: shared words between the post and the template's name and
- * body, plus a bonus when the template speaks to the post's category. Null when nothing overlaps.
+ * The template that best fits a post (bestTemplate: shared words weighed by how rare they are among
+ * the templates, and the post's category), filled with the customer's name. Null when none fits.
  */
 export function matchTemplate(input: SuggestReplyInput): ReplySuggestion | null {
-  const postWords = words(input.text);
-  const categoryWords = input.category ? CATEGORY_WORDS[input.category] : [];
-  let best: { template: ReplyTemplate; score: number } | null = null;
-  for (const template of input.templates) {
-    const templateWords = words(`${template.name} ${template.body}`);
-    let score = 0;
-    for (const word of postWords) if (templateWords.has(word)) score += 1;
-    for (const word of categoryWords) if (templateWords.has(word)) score += 1.5;
-    if (score > 0 && (!best || score > best.score)) best = { template, score };
-  }
+  const best = bestTemplate(input.templates, { text: input.text, category: input.category ?? null });
   if (!best) return null;
-  return { text: fillTemplate(best.template.body, input), source: 'template', templateId: best.template.id };
+  return { text: fillTemplate(best.body, input), source: 'template', templateId: best.id };
 }
 
-/** Fills {{name}}; unknown variables stay for the agent to fill in. */
+/** Fills the customer's name ({{author_name}}); other variables stay for the agent to fill in. */
 export function fillTemplate(body: string, input: Pick<SuggestReplyInput, 'customerName'>): string {
   return body.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, variable: string) => {
-    if ((variable === 'name' || variable === 'customer') && input.customerName) return input.customerName;
+    if (['author_name', 'name', 'customer'].includes(variable) && input.customerName) return input.customerName;
     return whole;
   });
 }

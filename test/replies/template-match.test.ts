@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
+import { MIGRATIONS_FOLDER } from '../../src/db/paths.js';
+import { bestTemplate } from '../../src/replies/template-match.js';
+import { addTemplate, listTemplates } from '../../src/replies/templates.js';
+import { DEMO_TEMPLATES, seedDemoTemplates } from '../../src/sandbox/demo/templates.js';
+import { findUnapprovedPromises } from '../../src/triage/reply-suggestion.js';
+import { userActor } from '../helpers/fixtures.js';
+
+const templates = DEMO_TEMPLATES.map((t, i) => ({ id: i + 1, ...t }));
+const pick = (text: string, category?: string) => bestTemplate(templates, { text, category })?.name ?? null;
+
+describe('which reply template fits a message', () => {
+  it('matches words on their stem: "charged" finds the refund template, "arrived" the delivery one', () => {
+    expect(pick('Just got charged twice and no confirmation', 'complaint')).toBe('refund');
+    expect(pick('My shopping never arrived and the driver did not call', 'complaint')).toBe('delivery');
+    expect(pick('The app crashes when I open my basket, version 5.12', 'bug_report')).toBe('bug');
+  });
+
+  it('lets the category speak when the words do not: praise gets thanks, not the template naming the driver', () => {
+    expect(pick('Shoutout to the driver who carried six bags up four flights. Legend.', 'praise')).toBe('thanks');
+    expect(pick('Would love a dark mode in the app', 'suggestion')).toBe('idea');
+  });
+
+  it('suggests nothing on weak evidence: a word every template says, filler, or another language', () => {
+    expect(pick('Can I add items to an order after it has been placed?', 'question')).toBeNull();
+    expect(pick('Do you have a student discount?', 'question')).toBeNull();
+    expect(pick('Make $4,000 a week from home right now!!! DM me', 'other')).toBeNull();
+    expect(pick('Vocês entregam em Lisboa?', 'question')).toBeNull();
+    expect(bestTemplate([], { text: 'refund please' })).toBeNull();
+  });
+
+  it('weighs a word by how rare it is among the templates, and double in a name', () => {
+    const two = [
+      { id: 1, name: 'general', body: 'Thanks for your order, we are looking at your order now.' },
+      { id: 2, name: 'refund', body: 'Thanks for your order. We will look into it.' },
+    ];
+    // "order" is in both, so only the name decides.
+    expect(bestTemplate(two, { text: 'Where is the refund for my order?' })?.id).toBe(2);
+    expect(bestTemplate(two, { text: 'My order please' })).toBeNull();
+  });
+});
+
+describe('the demo reply templates', () => {
+  let handle: DatabaseHandle;
+  beforeAll(async () => {
+    handle = await openDatabase({ dataDir: 'memory://', migrationsFolder: MIGRATIONS_FOLDER });
+    await handle.migrate();
+  });
+  afterAll(async () => {
+    await handle.close();
+  });
+
+  it('promise no refund and no date, since an agent may send them as they stand', () => {
+    for (const t of DEMO_TEMPLATES) expect(findUnapprovedPromises(t.body, ''), t.name).toEqual([]);
+  });
+
+  it("are added to a database without templates, once, and never over a team's own", async () => {
+    const system = { kind: 'system', name: 'sandbox' } as const;
+    expect(await seedDemoTemplates(handle.db, system)).toBe(DEMO_TEMPLATES.length);
+    expect(await seedDemoTemplates(handle.db, system)).toBe(0);
+    expect((await listTemplates(handle.db)).map((t) => t.name).sort()).toEqual(
+      DEMO_TEMPLATES.map((t) => t.name).sort(),
+    );
+
+    const other = await openDatabase({ dataDir: 'memory://', migrationsFolder: MIGRATIONS_FOLDER });
+    try {
+      await other.migrate();
+      await addTemplate(other.db, userActor('U0LEAD', 'lead'), { name: 'ours', body: 'Hello {{author_name}}' });
+      expect(await seedDemoTemplates(other.db, system)).toBe(0);
+      expect((await listTemplates(other.db)).map((t) => t.name)).toEqual(['ours']);
+    } finally {
+      await other.close();
+    }
+  });
+});

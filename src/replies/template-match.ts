@@ -72,8 +72,12 @@ export function bestTemplate<T extends Candidate>(
     // The category counts once, by its best cue: a long template does not win by listing them all.
     const cue = Math.max(0, ...[...cues].filter((w) => doc.name.has(w) || doc.body.has(w)).map(weight));
     score += cue;
-    // On a tie the category decides: it read the whole message, a shared word only itself.
-    const better = !best || score > best.score || (score === best.score && cue > best.cue);
+    // On a tie the category decides (it read the whole message, a shared word only itself), then the
+    // older template, so the answer does not hang on the order templates are listed in.
+    const better =
+      !best ||
+      score > best.score ||
+      (score === best.score && (cue > best.cue || (cue === best.cue && doc.template.id < best.template.id)));
     if (score >= MIN_SCORE && better) best = { score, cue, template: doc.template };
   }
   return best?.template ?? null;

@@ -3,6 +3,7 @@ import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
 import { MIGRATIONS_FOLDER } from '../../src/db/paths.js';
 import { bestTemplate } from '../../src/replies/template-match.js';
 import { addTemplate, listTemplates } from '../../src/replies/templates.js';
+import { loadDemoPosts } from '../../src/sandbox/demo/feed.js';
 import { DEMO_TEMPLATES, seedDemoTemplates } from '../../src/sandbox/demo/templates.js';
 import { findUnapprovedPromises } from '../../src/triage/reply-suggestion.js';
 import { userActor } from '../helpers/fixtures.js';
@@ -28,6 +29,14 @@ describe('which reply template fits a message', () => {
     expect(pick('Make $4,000 a week from home right now!!! DM me', 'other')).toBeNull();
     expect(pick('Vocês entregam em Lisboa?', 'question')).toBeNull();
     expect(bestTemplate([], { text: 'refund please' })).toBeNull();
+  });
+
+  it('answers the same whatever order the templates come in (ties go to the older template)', () => {
+    const reversed = [...templates].reverse();
+    for (const post of loadDemoPosts()) {
+      const forward = bestTemplate(templates, { text: post.text, category: post.kind });
+      expect(bestTemplate(reversed, { text: post.text, category: post.kind }), post.text).toBe(forward);
+    }
   });
 
   it('weighs a word by how rare it is among the templates, and double in a name', () => {

@@ -20,6 +20,24 @@ describe('mrkdwn', () => {
     expect(mrkdwnToHtml('```a *not bold*\nb```')).toBe('<pre class="code-block">a *not bold*\nb</pre>');
   });
 
+  it("renders <!date^…> tokens as Slack does, in the viewer's time zone, with the fallback when malformed", () => {
+    // 2026-12-02 18:40:05 UTC: 19:40 in Paris, and still 2 December there.
+    const at = Date.UTC(2026, 11, 2, 18, 40, 5) / 1000;
+    const paris = { timeZone: 'Europe/Paris', now: Date.UTC(2026, 11, 2, 20, 0) };
+    const date = (format: string, c: object = paris) => mrkdwnToHtml(`<!date^${at}^${format}|fallback>`, c);
+    expect(date('Updated {time}')).toBe('Updated 19:40');
+    expect(date('{date_num} {time_secs}')).toBe('2026-12-02 19:40:05');
+    expect(date('{date} · {date_short} · {date_long}')).toBe(
+      'December 2nd, 2026 · Dec 2, 2026 · Wednesday, December 2nd, 2026',
+    );
+    expect(date('{date_short_pretty} {time}')).toBe('Today 19:40');
+    expect(date('{date_pretty}', { ...paris, now: Date.UTC(2026, 11, 3, 12) })).toBe('Yesterday');
+    expect(date('{date_pretty}', { timeZone: 'Asia/Tokyo', now: Date.UTC(2026, 11, 2, 12) })).toBe('Tomorrow');
+    expect(date('{ago}')).toBe('1 hour ago');
+    expect(date('{nonsense}')).toBe('fallback');
+    expect(mrkdwnToHtml('<!date^soon^{time}|at some point>', paris)).toBe('at some point');
+  });
+
   it('leaves markers inside words alone', () => {
     expect(mrkdwnToHtml('snake_case_name and 2*3*4')).toBe('snake_case_name and 2*3*4');
   });

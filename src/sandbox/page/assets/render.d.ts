@@ -12,6 +12,9 @@ export interface RenderContext {
   values?: Record<string, Record<string, string | string[] | null>>;
   /** Validation errors by block_id. */
   errors?: Record<string, string>;
+  /** `<!date^…>` tokens render in this IANA zone (default: the browser's) relative to `now` (ms). */
+  timeZone?: string;
+  now?: number;
 }
 
 export function escapeHtml(value: unknown): string;

@@ -121,6 +121,91 @@ function nameOf(map, id, fallback) {
   return typeof entry === 'string' ? entry : (entry.name ?? fallback);
 }
 
+const MONTHS = 'January February March April May June July August September October November December'.split(' ');
+
+function ordinal(n) {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
+
+/** The parts of an instant on the viewer's calendar (`ctx.timeZone`, else the browser's zone). */
+function calendarOf(date, timeZone) {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      weekday: 'long',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
+      .formatToParts(date)
+      .map((p) => [p.type, p.value]),
+  );
+  return {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    weekday: parts.weekday,
+    time: `${parts.hour}:${parts.minute}`,
+    seconds: parts.second,
+  };
+}
+
+/**
+ * Slack's `<!date^seconds^format|fallback>` as Slack shows it, in the viewer's time zone:
+ * `{date_num}`, `{date}`, `{date_short}`, `{date_long}`, their `_pretty` forms (Today, Yesterday,
+ * Tomorrow), `{time}`, `{time_secs}` and `{ago}`. Null when the token is malformed (the fallback shows).
+ */
+function formatSlackDate(command, fallback, ctx) {
+  const [, seconds, format] = command.split('^');
+  const date = new Date(Number(seconds) * 1000);
+  if (!format || !/^\d+$/.test(seconds ?? '') || Number.isNaN(date.getTime())) return null;
+  const now = new Date(ctx.now ?? Date.now());
+  const at = calendarOf(date, ctx.timeZone);
+  const today = calendarOf(now, ctx.timeZone);
+  const dayNumber = (c) => Date.UTC(c.year, c.month - 1, c.day) / 86_400_000;
+  const relative = { 0: 'Today', [-1]: 'Yesterday', 1: 'Tomorrow' }[dayNumber(at) - dayNumber(today)];
+  const month = MONTHS[at.month - 1];
+  const forms = {
+    date_num: `${at.year}-${String(at.month).padStart(2, '0')}-${String(at.day).padStart(2, '0')}`,
+    date: `${month} ${ordinal(at.day)}, ${at.year}`,
+    date_short: `${month.slice(0, 3)} ${at.day}, ${at.year}`,
+    date_long: `${at.weekday}, ${month} ${ordinal(at.day)}, ${at.year}`,
+    time: at.time,
+    time_secs: `${at.time}:${at.seconds}`,
+    ago: agoText((now.getTime() - date.getTime()) / 1000),
+  };
+  for (const base of ['date', 'date_short', 'date_long']) forms[`${base}_pretty`] = relative ?? forms[base];
+  let unknown = false;
+  const text = format.replace(/\{(\w+)\}/g, (whole, name) => {
+    if (name in forms) return forms[name];
+    unknown = true;
+    return whole;
+  });
+  return unknown ? (fallback ?? text) : text;
+}
+
+function agoText(seconds) {
+  const future = seconds < 0;
+  const s = Math.abs(seconds);
+  const [n, unit] =
+    s < 60
+      ? [0, '']
+      : s < 3600
+        ? [Math.floor(s / 60), 'minute']
+        : s < 86_400
+          ? [Math.floor(s / 3600), 'hour']
+          : [Math.floor(s / 86_400), 'day'];
+  if (n === 0) return 'just now';
+  const span = `${n} ${unit}${n === 1 ? '' : 's'}`;
+  return future ? `in ${span}` : `${span} ago`;
+}
+
 /** Renders one `<…>` token of Slack text: a mention, a channel, a special mention, a date or a link. */
 function renderToken(inner, ctx) {
   const bar = inner.indexOf('|');
@@ -146,7 +231,7 @@ function renderToken(inner, ctx) {
       const handle = label ? label.replace(/^@/, '') : nameOf(ctx.usergroups, id, id);
       return `<span class="mention">@${show(handle)}</span>`;
     }
-    if (command.startsWith('date^')) return show(label ?? command);
+    if (command.startsWith('date^')) return show(formatSlackDate(command, label, ctx) ?? label ?? '');
     return show(label ?? '');
   }
   const href = safeHref(unescapeSlack(target));

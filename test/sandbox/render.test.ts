@@ -1,5 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
+  emojify,
   mrkdwnToHtml,
   plainToHtml,
   renderBlock,
@@ -255,5 +259,24 @@ describe('messages', () => {
     expect(renderMessage({ ts: '1.1', user: 'U0AGENT1', text: 'hi' }, ctx)).toContain(
       '<span class="author">Ana Agent</span>',
     );
+  });
+});
+
+describe('emoji the app sends', () => {
+  /** `:word:` in source that is a key or id format, not an emoji. */
+  const NOT_EMOJI = new Set(['author', 'conversation', 'crisis', 'job', 'post']);
+
+  it('every :shortcode: in the app’s own source shows as an emoji on the sandbox page', () => {
+    const root = fileURLToPath(new URL('../../src/', import.meta.url));
+    const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter(
+      (f) => f.endsWith('.ts') && !f.startsWith('sandbox'),
+    );
+    const names = new Set<string>();
+    for (const file of files) {
+      for (const m of readFileSync(join(root, file), 'utf8').matchAll(/:([a-z][a-z0-9_+-]*):/g)) names.add(m[1]!);
+    }
+    const missing = [...names].filter((n) => !NOT_EMOJI.has(n) && emojify(`:${n}:`) === `:${n}:`);
+    expect(missing, 'add them to EMOJI in src/sandbox/page/assets/render.js').toEqual([]);
+    expect(names.size).toBeGreaterThan(20);
   });
 });

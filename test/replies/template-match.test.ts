@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
-import { MIGRATIONS_FOLDER } from '../../src/db/paths.js';
+import { describe, expect, it } from 'vitest';
 import { bestTemplate } from '../../src/replies/template-match.js';
 import { addTemplate, listTemplates } from '../../src/replies/templates.js';
 import { loadDemoPosts } from '../../src/sandbox/demo/feed.js';
 import { DEMO_TEMPLATES, seedDemoTemplates } from '../../src/sandbox/demo/templates.js';
 import { findUnapprovedPromises } from '../../src/triage/reply-suggestion.js';
+import { describeEachDatabase, openTestDatabase } from '../helpers/database.js';
 import { userActor } from '../helpers/fixtures.js';
 
 const templates = DEMO_TEMPLATES.map((t, i) => ({ id: i + 1, ...t }));
@@ -50,36 +49,30 @@ describe('which reply template fits a message', () => {
   });
 });
 
-describe('the demo reply templates', () => {
-  let handle: DatabaseHandle;
-  beforeAll(async () => {
-    handle = await openDatabase({ dataDir: 'memory://', migrationsFolder: MIGRATIONS_FOLDER });
-    await handle.migrate();
-  });
-  afterAll(async () => {
-    await handle.close();
-  });
+describeEachDatabase(
+  'the demo reply templates',
+  (handle) => {
+    it('promise no refund and no date, since an agent may send them as they stand', () => {
+      for (const t of DEMO_TEMPLATES) expect(findUnapprovedPromises(t.body, ''), t.name).toEqual([]);
+    });
 
-  it('promise no refund and no date, since an agent may send them as they stand', () => {
-    for (const t of DEMO_TEMPLATES) expect(findUnapprovedPromises(t.body, ''), t.name).toEqual([]);
-  });
+    it("are added to a database without templates, once, and never over a team's own", async () => {
+      const system = { kind: 'system', name: 'sandbox' } as const;
+      expect(await seedDemoTemplates(handle().db, system)).toBe(DEMO_TEMPLATES.length);
+      expect(await seedDemoTemplates(handle().db, system)).toBe(0);
+      expect((await listTemplates(handle().db)).map((t) => t.name).sort()).toEqual(
+        DEMO_TEMPLATES.map((t) => t.name).sort(),
+      );
 
-  it("are added to a database without templates, once, and never over a team's own", async () => {
-    const system = { kind: 'system', name: 'sandbox' } as const;
-    expect(await seedDemoTemplates(handle.db, system)).toBe(DEMO_TEMPLATES.length);
-    expect(await seedDemoTemplates(handle.db, system)).toBe(0);
-    expect((await listTemplates(handle.db)).map((t) => t.name).sort()).toEqual(
-      DEMO_TEMPLATES.map((t) => t.name).sort(),
-    );
-
-    const other = await openDatabase({ dataDir: 'memory://', migrationsFolder: MIGRATIONS_FOLDER });
-    try {
-      await other.migrate();
-      await addTemplate(other.db, userActor('U0LEAD', 'lead'), { name: 'ours', body: 'Hello {{author_name}}' });
-      expect(await seedDemoTemplates(other.db, system)).toBe(0);
-      expect((await listTemplates(other.db)).map((t) => t.name)).toEqual(['ours']);
-    } finally {
-      await other.close();
-    }
-  });
-});
+      const other = await openTestDatabase('pglite');
+      try {
+        await addTemplate(other.db, userActor('U0LEAD', 'lead'), { name: 'ours', body: 'Hello {{author_name}}' });
+        expect(await seedDemoTemplates(other.db, system)).toBe(0);
+        expect((await listTemplates(other.db)).map((t) => t.name)).toEqual(['ours']);
+      } finally {
+        await other.close();
+      }
+    });
+  },
+  ['pglite'],
+);

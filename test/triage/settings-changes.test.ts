@@ -10,7 +10,7 @@ import { DEFAULT_PRIORITY_WEIGHTS } from '../../src/triage/priority.js';
 import { savePriorityWeight } from '../../src/triage/priority-settings.js';
 import { addRoutingRule, removeRoutingRule } from '../../src/triage/routing-rules.js';
 import { createTriage, SETTINGS_TTL_MS, type TriageService } from '../../src/triage/triage-service.js';
-import { hasRealPostgres } from '../helpers/database.js';
+import { describeEachDatabase, hasRealPostgres, openTestDatabase } from '../helpers/database.js';
 import { waitUntil } from '../observability/helpers.js';
 import { createPostgresDatabase, logSink } from '../slack/harness.js';
 
@@ -58,9 +58,7 @@ describe.each(KINDS)('rule and settings changes reach every replica at once [%s]
   beforeAll(async () => {
     if (kind === 'pglite') {
       // One process owns a PGlite database: both replicas share it, each with its own caches.
-      const handle = await openDatabase({ dataDir: 'memory://', migrationsFolder: MIGRATIONS_FOLDER });
-      await handle.migrate();
-      handles.push(handle);
+      handles.push(await openTestDatabase('pglite'));
     } else {
       const created = await createPostgresDatabase();
       drop = created.drop;
@@ -149,41 +147,36 @@ describe.each(KINDS)('rule and settings changes reach every replica at once [%s]
   );
 });
 
-describe('what a change notification drops', () => {
-  let handle: DatabaseHandle;
-  beforeAll(async () => {
-    handle = await openDatabase({ dataDir: 'memory://', migrationsFolder: MIGRATIONS_FOLDER });
-    await handle.migrate();
-  });
-  afterAll(async () => {
-    await handle.close();
-  });
+describeEachDatabase(
+  'what a change notification drops',
+  (handle) => {
+    it('drops the rules on `routing_rules`, the weights on their own key, and nothing on another key', async () => {
+      // Not listening: only `settingsChanged` invalidates within the TTL.
+      const triage = createTriage({
+        config: loadConfig({ EARSHOT_FEEDBACK_CHANNEL: 'feedback' }),
+        logger: logSink('silent').logger,
+        db: handle().db,
+        model: loadEmbeddedModel(),
+        now: () => 0,
+      });
+      const first = await triage.assess(PRAISE);
+      await addRoutingRule(handle().db, {
+        name: 'p',
+        conditions: { category: ['praise'] },
+        channel: 'kudos',
+        createdBy: 'U1',
+      });
+      await savePriorityWeight(handle().db, { name: 'category.praise', value: 90, updatedBy: 'U1' });
 
-  it('drops the rules on `routing_rules`, the weights on their own key, and nothing on another key', async () => {
-    // Not listening: only `settingsChanged` invalidates within the TTL.
-    const triage = createTriage({
-      config: loadConfig({ EARSHOT_FEEDBACK_CHANNEL: 'feedback' }),
-      logger: logSink('silent').logger,
-      db: handle.db,
-      model: loadEmbeddedModel(),
-      now: () => 0,
+      triage.settingsChanged('settings:x.oauth2.user-token');
+      expect(await triage.assess(PRAISE)).toMatchObject({ channel: 'feedback', priorityScore: first.priorityScore });
+      triage.settingsChanged('routing_rules');
+      expect(await triage.assess(PRAISE)).toMatchObject({ channel: 'kudos', priorityScore: first.priorityScore });
+      triage.settingsChanged('settings:triage.priority_weights');
+      expect((await triage.assess(PRAISE)).priorityScore).toBe(
+        first.priorityScore - DEFAULT_PRIORITY_WEIGHTS.category.praise + 90,
+      );
     });
-    const first = await triage.assess(PRAISE);
-    await addRoutingRule(handle.db, {
-      name: 'p',
-      conditions: { category: ['praise'] },
-      channel: 'kudos',
-      createdBy: 'U1',
-    });
-    await savePriorityWeight(handle.db, { name: 'category.praise', value: 90, updatedBy: 'U1' });
-
-    triage.settingsChanged('settings:x.oauth2.user-token');
-    expect(await triage.assess(PRAISE)).toMatchObject({ channel: 'feedback', priorityScore: first.priorityScore });
-    triage.settingsChanged('routing_rules');
-    expect(await triage.assess(PRAISE)).toMatchObject({ channel: 'kudos', priorityScore: first.priorityScore });
-    triage.settingsChanged('settings:triage.priority_weights');
-    expect((await triage.assess(PRAISE)).priorityScore).toBe(
-      first.priorityScore - DEFAULT_PRIORITY_WEIGHTS.category.praise + 90,
-    );
-  });
-});
+  },
+  ['pglite'],
+);

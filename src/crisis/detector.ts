@@ -330,6 +330,8 @@ function describe(
     const end = now.getTime() - i * w;
     trend.push(within(all, end - w, end).filter(match).length);
   }
+  // A word only one post used is that post's, not the wave's (the card quotes the post anyway).
+  for (const [term, count] of terms) if (count < 2) terms.delete(term);
   return { topTopics: top(topics, 'topic', 5), topTerms: top(terms, 'term', 8), samples, ticketIds, trend };
 }
 

@@ -144,6 +144,9 @@ describe('crisis scenario: a day of traffic replayed through the detector', () =
     const signals = detectCrises([...baseline.filter((p) => p.at.getTime() < at), post], new Date(at + MINUTE));
     expect(signals.map((s) => [s.kind, s.groupKey])).toEqual([['influencer', 'influencer:1:@celebrity']]);
     expect(signals[0]!.title).toBe('Negative post by @celebrity (250k followers)');
+    // One post's own words are not the wave's terms: the card quotes the post instead.
+    expect(signals[0]!.topTerms).toEqual([]);
+    expect(signals[0]!.samples.map((p) => p.text)).toEqual(['Worst refund experience ever']);
   });
 
   it('flags one topic spiking across several sources', () => {

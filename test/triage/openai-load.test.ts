@@ -151,8 +151,8 @@ describe('OpenAI triage under load, against a local Chat Completions server', ()
     expect(fake.requests).toHaveLength(6);
     // Reply drafts skip OpenAI too while it is out.
     const draft = await triage.suggestReply({
-      text: 'hello',
-      templates: [{ id: 1, name: 'hello', body: 'Hello there!' }],
+      text: 'my parcel is late',
+      templates: [{ id: 1, name: 'late-parcel', body: 'Sorry your parcel is late!' }],
     });
     expect(draft).toMatchObject({ source: 'template' });
     expect(fake.requests).toHaveLength(6);

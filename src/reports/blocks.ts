@@ -20,11 +20,12 @@ function delta(c: Pick<Change, 'change' | 'count' | 'previous'>): string {
   return ` (${pct >= 0 ? '+' : ''}${pct}%)`;
 }
 
-function changeLine(changes: readonly Change[], limit = 6): string {
+/** Counts with their change; `compare` is false when the period before had no tickets to compare with. */
+function changeLine(changes: readonly Change[], compare: boolean, limit = 6): string {
   if (changes.length === 0) return 'none';
   return changes
     .slice(0, limit)
-    .map((c) => `${safeMrkdwn(c.label, 60)} *${c.count}*${delta(c)}`)
+    .map((c) => `${safeMrkdwn(c.label, 60)} *${c.count}*${compare ? delta(c) : ''}`)
     .join(' · ');
 }
 
@@ -51,13 +52,15 @@ export function buildLeadSummaryBlocks(
 ): { text: string; blocks: KnownBlock[] } {
   const scope = options.filterLabel ? ` · ${options.filterLabel}` : '';
   const header = truncate(`${options.title}${scope}`, 150);
+  // With nothing the period before, every count would say "(new)": the first line says it once.
+  const compare = s.volume.previous > 0;
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: header } },
     {
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `*${s.volume.count}* tickets${delta(s.volume)} vs ${s.volume.previous} the period before · ${s.spam} spam left out\n*${s.customersAnswered}* of ${s.customers} customers received an answer`,
+        text: `*${s.volume.count}* tickets${compare ? `${delta(s.volume)} vs ${s.volume.previous}` : ', none'} the period before · ${s.spam} spam left out\n*${s.customersAnswered}* of ${s.customers} customers received an answer`,
       },
     },
     {
@@ -80,10 +83,10 @@ export function buildLeadSummaryBlocks(
       text: {
         type: 'mrkdwn',
         text: [
-          `*By category:* ${changeLine(s.byCategory)}`,
-          `*By sentiment:* ${changeLine(s.bySentiment)}`,
-          `*By source:* ${changeLine(s.bySource)}`,
-          `*Top topics:* ${changeLine(s.topTopics, 8)}`,
+          `*By category:* ${changeLine(s.byCategory, compare)}`,
+          `*By sentiment:* ${changeLine(s.bySentiment, compare)}`,
+          `*By source:* ${changeLine(s.bySource, compare)}`,
+          `*Top topics:* ${changeLine(s.topTopics, compare, 8)}`,
         ].join('\n'),
       },
     },

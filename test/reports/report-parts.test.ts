@@ -92,6 +92,22 @@ describe('report rendering', () => {
     expect(noChart).toContain('Tickets per hour');
   });
 
+  it('says once that the period before had no tickets, instead of "(new)" after every count', () => {
+    const first = buildLeadSummaryBlocks(
+      {
+        ...summary,
+        volume: { ...summary.volume, previous: 0, change: null },
+        byCategory: summary.byCategory.map((c) => ({ ...c, previous: 0, change: null })),
+        topTopics: summary.topTopics.map((c) => ({ ...c, previous: 0, change: null })),
+      },
+      { title: 'Today' },
+    );
+    const json = JSON.stringify(first.blocks);
+    expect(json).toContain('*5* tickets, none the period before');
+    expect(json).not.toContain('(new)');
+    expect(json).not.toContain('%)');
+  });
+
   it('writes CSV rows, quoting and defusing formula-like cells', () => {
     const csv = buildSummaryCsv({
       ...summary,

@@ -164,7 +164,8 @@ export async function storeItems(
 /**
  * The statement behind `storeItems`. An author given by several new items of the call gets, for each
  * fact, the latest copy that states it, as the calls one after the other would leave it; a follower
- * count or verified flag no copy states stays as stored (else 0 and false).
+ * count or verified flag no copy states stays as stored (else 0 and false). An author whose handle is on
+ * the VIP list (for their source or for every source) is flagged VIP.
  */
 function storeItemsSql(rows: SQL): SQL {
   return sql`
@@ -192,27 +193,33 @@ function storeItemsSql(rows: SQL): SQL {
     ),
     fresh as (select * from checked c where c.allowed and not exists (select 1 from existing e where e.idx = c.idx)),
     author as (
-      insert into authors (source_id, external_id, handle, display_name, follower_count, verified, language)
-      select f.source_id, f.author_external_id,
-             (array_agg(f.handle order by f.idx desc) filter (where f.handle is not null))[1],
-             (array_agg(f.display_name order by f.idx desc) filter (where f.display_name is not null))[1],
-             coalesce((array_agg(f.follower_count order by f.idx desc) filter (where f.follower_count is not null))[1],
-                      (select a.follower_count from authors a
-                       where a.source_id = f.source_id and a.external_id = f.author_external_id), 0),
-             coalesce((array_agg(f.verified order by f.idx desc) filter (where f.verified is not null))[1],
-                      (select a.verified from authors a
-                       where a.source_id = f.source_id and a.external_id = f.author_external_id), false),
-             (array_agg(f.author_language order by f.idx desc) filter (where f.author_language is not null))[1]
-      from fresh f
-      group by f.source_id, f.author_external_id
+      insert into authors (source_id, external_id, handle, display_name, follower_count, verified, language, vip)
+      select g.*, exists (select 1 from vip_authors v
+                          where v.handle = lower(g.handle) and (v.source_id is null or v.source_id = g.source_id))
+      from (
+        select f.source_id, f.author_external_id,
+               (array_agg(f.handle order by f.idx desc) filter (where f.handle is not null))[1] as handle,
+               (array_agg(f.display_name order by f.idx desc) filter (where f.display_name is not null))[1],
+               coalesce((array_agg(f.follower_count order by f.idx desc) filter (where f.follower_count is not null))[1],
+                        (select a.follower_count from authors a
+                         where a.source_id = f.source_id and a.external_id = f.author_external_id), 0),
+               coalesce((array_agg(f.verified order by f.idx desc) filter (where f.verified is not null))[1],
+                        (select a.verified from authors a
+                         where a.source_id = f.source_id and a.external_id = f.author_external_id), false),
+               (array_agg(f.author_language order by f.idx desc) filter (where f.author_language is not null))[1]
+        from fresh f
+        group by f.source_id, f.author_external_id
+      ) as g
       -- Key order, as the items below: two statements in flight at once lock rows in the same order.
-      order by f.source_id, f.author_external_id
+      order by g.source_id, g.author_external_id
       on conflict (source_id, external_id) do update set
         handle = coalesce(excluded.handle, authors.handle),
         display_name = coalesce(excluded.display_name, authors.display_name),
         follower_count = excluded.follower_count,
         verified = excluded.verified,
         language = coalesce(excluded.language, authors.language),
+        -- A listed handle makes its author a VIP; only 'vip remove' (or an erasure) unmakes one.
+        vip = authors.vip or excluded.vip,
         updated_at = now()
       returning *
     ),

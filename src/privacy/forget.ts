@@ -22,15 +22,18 @@ export interface ForgetResult {
   tickets: number;
   replies: number;
   alerts: number;
+  /** Their handles' entries on the VIP list (for this source and for every source). */
+  vipEntries: number;
 }
 
 /**
  * Erases one author of one source for a privacy request, in one transaction: their posts (text,
  * raw payload, links), their tickets' free text (timeline details, replies, which are cancelled if
  * still pending, delivered Slack deliveries), their posts among crisis-alert samples (and the cards
- * showing them), the triage cache of their texts, and their identity on the author row. Each of
- * their tickets gets an `author_data_erased` event naming the admin and nothing else, which also
- * refreshes its Slack card. Counts, categories and timings stay, so reports do not change.
+ * showing them), the triage cache of their texts, their handles on the VIP list, and their identity
+ * on the author row. Each of their tickets gets an `author_data_erased` event naming the admin and
+ * nothing else, which also refreshes its Slack card. Counts, categories and timings stay, so reports
+ * do not change.
  *
  * `author` is a handle (with or without `@`) or the source's id of the author. Running it again
  * finds nobody (the identity is gone) and changes nothing.
@@ -54,6 +57,7 @@ export async function forgetAuthor(
     tickets: 0,
     replies: 0,
     alerts: 0,
+    vipEntries: 0,
   };
 
   return db.transaction(async (tx) => {
@@ -92,6 +96,12 @@ export async function forgetAuthor(
       await recordEvent(tx, bumped!, { actor, type: AUTHOR_ERASED_EVENT, details: {} });
     }
     const alerts = await eraseAlertSamples(tx, { sourceId: source.id, ticketIds, handles }, input.routing);
+    // The VIP list names them by handle, with a note about them: their entries go too.
+    const vipEntries = rowsOf<{ id: number }>(
+      await tx.execute(sql`
+        delete from vip_authors where handle = any(${textArray(handles.map((h) => h.toLowerCase()))})
+          and (source_id is null or source_id = ${source.id}) returning id`),
+    ).length;
     const erasedAuthors = await anonymizeAuthors(tx, authorIds, now);
     return {
       found: true,
@@ -101,6 +111,7 @@ export async function forgetAuthor(
       tickets: erased.tickets,
       replies: erased.replies,
       alerts,
+      vipEntries,
     };
   });
 }

@@ -15,6 +15,7 @@ import type { Actor, Role } from '../tickets/types.js';
 import { createDemoFeed, DEMO_SOURCE, type DemoFeed, loadDemoPosts } from './demo/feed.js';
 import { DEMO_REPLY_PATH, type DemoReply, demoReplyEndpoint } from './demo/reply-endpoint.js';
 import { seedDemoTemplates } from './demo/templates.js';
+import { seedDemoVips } from './demo/vips.js';
 import { createSlackSandbox, defaultSeed, SEED, type SlackSandbox, type WorkspaceSeed } from './index.js';
 
 /** The README section that says how to leave the sandbox for a real workspace. */
@@ -183,7 +184,10 @@ export const sandboxModule: ModuleFactory = (ctx): EarshotModule | null => {
       await ensureSource(ctx.db, { name: DEMO_SOURCE, kind: 'webhook', settings }, sealer);
       const source = await setSourceReplyUrl(ctx.db, SANDBOX_ACTOR, DEMO_SOURCE, `${ctx.baseUrl()}${DEMO_REPLY_PATH}`);
       demoSecret = source.secret && openSourceSecret(source.secret, sealer);
-      if (demo) await seedDemoTemplates(ctx.db, SANDBOX_ACTOR);
+      if (demo) {
+        await seedDemoTemplates(ctx.db, SANDBOX_ACTOR);
+        await seedDemoVips(ctx.db, SANDBOX_ACTOR);
+      }
       if (config.NODE_ENV === 'production')
         log.warn('NODE_ENV is production but SLACK_BOT_TOKEN is not set: this is the sandbox, not a workspace');
       const port = new URL(ctx.baseUrl()).port;

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { like } from 'drizzle-orm';
+import { eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_THRESHOLDS } from '../../src/crisis/detector.js';
-import { items } from '../../src/db/schema/index.js';
+import { authors, items, tickets } from '../../src/db/schema/index.js';
 import { webhookItemSchema } from '../../src/ingest/webhook.js';
 import { demoDelayMs, demoWebhookBody, loadDemoPosts } from '../../src/sandbox/demo/feed.js';
+import { DEMO_VIPS } from '../../src/sandbox/demo/vips.js';
 import { SEED } from '../../src/sandbox/index.js';
 import { KINDS, type SandboxApp, startSandboxApp } from './sandbox-helpers.js';
 
@@ -53,6 +54,14 @@ describe('the bundled demo posts', () => {
     expect(JSON.stringify(a)).not.toMatch(/"(kind|gap|burst|influencer)"/);
   });
 
+  it('name only VIPs who write in the demo', () => {
+    for (const vip of DEMO_VIPS)
+      expect(
+        posts.some((p) => p.author.handle === vip.handle),
+        vip.handle,
+      ).toBe(true);
+  });
+
   it('are paced by their gaps divided by the speed', () => {
     expect(demoDelayMs({ gap: 6 }, 1)).toBe(6000);
     expect(demoDelayMs({ gap: 6 }, 10)).toBe(600);
@@ -82,6 +91,17 @@ describe.each(KINDS)('the demo feed in sandbox mode [%s]', (kind) => {
     const runs = new Set(stored.map((item) => /^demo-([^-]+)-p\d{3}$/.exec(item.externalId)?.[1]));
     expect(runs.size).toBe(1);
     expect(s.lines.some((line) => line.msg === 'demo post refused')).toBe(false);
+  });
+
+  it('lists the demo VIP, whose post arrives with the VIP points and nobody else’s does', async () => {
+    const db = s.app.context.db;
+    const scored = await db
+      .select({ handle: authors.handle, vip: authors.vip, reasons: tickets.priorityReasons })
+      .from(tickets)
+      .innerJoin(authors, eq(authors.id, tickets.authorId));
+    const vips = scored.filter((t) => t.reasons.includes('VIP'));
+    expect(new Set(vips.map((t) => t.handle))).toEqual(new Set(DEMO_VIPS.map((v) => v.handle)));
+    expect(vips.every((t) => t.vip)).toBe(true);
   });
 
   it('trips the crisis detector with the burst and checks at once, without waiting for the cron minute', async () => {

@@ -1,6 +1,14 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crisisAlerts, outbox, replies, ticketEvents, tickets, triageCache } from '../../src/db/schema/index.js';
+import {
+  crisisAlerts,
+  outbox,
+  replies,
+  ticketEvents,
+  tickets,
+  triageCache,
+  vipAuthors,
+} from '../../src/db/schema/index.js';
 import { isAppError } from '../../src/errors.js';
 import { CANCELLED_REPLY } from '../../src/privacy/erase.js';
 import { AUTHOR_ERASED_EVENT, forgetAuthor } from '../../src/privacy/forget.js';
@@ -77,6 +85,12 @@ describeEachDatabase('forgetting one author', (handle) => {
         },
       })
       .returning();
+    // Both customers are on the VIP list: Zed on this source and on every source.
+    await db.insert(vipAuthors).values([
+      { handle: 'zed_handle', sourceId: source.id, note: 'Zed Displayname, key account', createdBy: 'U0LEAD' },
+      { handle: 'zed_handle', sourceId: null, createdBy: 'U0LEAD' },
+      { handle: 'quinn_handle', sourceId: source.id, createdBy: 'U0LEAD' },
+    ]);
     // The card as first delivered, with Zed's post on it.
     await db.insert(outbox).values({
       kind: 'message',
@@ -109,6 +123,7 @@ describeEachDatabase('forgetting one author', (handle) => {
       tickets: 1,
       replies: 2,
       alerts: 2,
+      vipEntries: 2,
     });
 
     for (const secret of zed.secrets)
@@ -117,6 +132,7 @@ describeEachDatabase('forgetting one author', (handle) => {
     // Quinn is untouched, including her sample on the shared alert.
     expect(await tablesContaining(db, quinn.itemText)).toEqual(['items', 'crisis_alerts']);
     expect(await tablesContaining(db, 'Quinn_handle')).toContain('authors');
+    expect(await tablesContaining(db, 'Quinn_handle')).toContain('vip_authors');
 
     const events = await db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, zed.ticket.id));
     const erased = events.filter((e) => e.type === AUTHOR_ERASED_EVENT);

@@ -20,6 +20,7 @@ const TABLES = [
   'crisis_alerts',
   'incidents',
   'triage_cache',
+  'vip_authors',
 ];
 
 /** The tables in which `needle` still appears (case-insensitive), anywhere in any column. */

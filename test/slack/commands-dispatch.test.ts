@@ -5,13 +5,15 @@ import { tickets } from '../../src/db/schema/index.js';
 import { AppError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { getBasicSummary } from '../../src/reports/basic-summary.js';
+import { unescapeCustomerWords } from '../../src/slack/commands/customer-words.js';
 import { dispatchCommand, errorText, isShareable, parseCommandText } from '../../src/slack/commands/dispatch.js';
-import { normalizeFindQuery } from '../../src/slack/commands/find.js';
 import { SUBCOMMANDS } from '../../src/slack/commands/index.js';
 import { parseRoleArgs, parseUserMention } from '../../src/slack/commands/role.js';
 import { parsePeriod } from '../../src/slack/commands/summary.js';
+import { parseVipArgs } from '../../src/slack/commands/vip.js';
 import { claimTicket, recordReply } from '../../src/tickets/actions.js';
 import type { Actor } from '../../src/tickets/types.js';
+import { normalizeVipHandle } from '../../src/triage/vip-list.js';
 import { describeEachDatabase } from '../helpers/database.js';
 import { inboundFixture, ingestFixture, seedSource, userActor } from '../helpers/fixtures.js';
 
@@ -54,7 +56,35 @@ describe('command parsing', () => {
     expect(parsePeriod('')).toBe('today');
     expect(parsePeriod('30D')).toBe('30d');
     expect(() => parsePeriod('1y')).toThrow(/today/);
-    expect(normalizeFindQuery('<@U123|dana>')).toBe('@dana');
+    expect(unescapeCustomerWords('<@U123|dana>')).toBe('@dana');
+    expect(unescapeCustomerWords(' add <mailto:Jo@Example.com|Jo@Example.com> big account ')).toBe(
+      'add Jo@Example.com big account',
+    );
+    expect(unescapeCustomerWords('<mailto:jo@example.com>')).toBe('jo@example.com');
+  });
+
+  it('reads a VIP handle, an optional source and a note, as Slack escapes them', () => {
+    expect(parseVipArgs('@acme_corp source:x Enterprise account, renews in May')).toEqual({
+      handle: '@acme_corp',
+      source: 'x',
+      note: 'Enterprise account, renews in May',
+    });
+    expect(parseVipArgs('<@U123|dana>')).toEqual({ handle: '@dana', source: null, note: null });
+    expect(parseVipArgs('<mailto:Jo@Example.com|Jo@Example.com> partner')).toEqual({
+      handle: 'Jo@Example.com',
+      source: null,
+      note: 'partner',
+    });
+    // `source:` counts only right after the handle; later it is part of the note.
+    expect(parseVipArgs('acme note about source:x')).toMatchObject({ source: null, note: 'note about source:x' });
+    expect(() => parseVipArgs('')).toThrow(/Usage/);
+    expect(() => parseVipArgs('source:x @acme')).toThrow(/Usage/);
+    expect(() => parseVipArgs('@acme source:')).toThrow(/Name the source/);
+    expect(normalizeVipHandle(' @Acme_Corp ')).toBe('acme_corp');
+    expect(normalizeVipHandle('Jo.Bloggs+shop@example.com')).toBe('jo.bloggs+shop@example.com');
+    expect(normalizeVipHandle('@müller')).toBe('müller');
+    for (const bad of ['@', 'two words', '<@U1>', 'a*b', 'x'.repeat(101)])
+      expect(() => normalizeVipHandle(bad), bad).toThrow(/A handle is one word/);
   });
 
   it('escapes error text except the mentions Earshot writes', () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configKeys } from '../../src/config.js';
+import { SUBCOMMANDS } from '../../src/slack/commands/index.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const envExample = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
@@ -16,5 +17,12 @@ describe('documented configuration', () => {
 
   it('mentions every setting in .env.example', () => {
     for (const key of configKeys) expect(envExample, key).toContain(key);
+  });
+
+  it('lists every /earshot subcommand in the README command table, and nothing else', () => {
+    const section = readme.split('## Working tickets in Slack')[1]?.split('\n## ')[0] ?? '';
+    const table = section.slice(section.indexOf('| Command |'));
+    const documented = [...table.matchAll(/^\| `([a-z]+)[ `]/gm)].map((m) => m[1]!);
+    expect(documented.sort()).toEqual(SUBCOMMANDS.map((s) => s.name).sort());
   });
 });

@@ -3,15 +3,8 @@ import { getTicketExcerpts } from '../../reports/excerpts.js';
 import { findTickets } from '../../tickets/queries.js';
 import { buildTicketListMessage } from '../blocks/ticket-list.js';
 import { safeMrkdwn } from '../mrkdwn.js';
+import { unescapeCustomerWords } from './customer-words.js';
 import type { Subcommand } from './types.js';
-
-/**
- * Slack may turn `@dana` into a user mention (`<@U123|dana>`) when the name matches a workspace
- * member; the customer's handle is what the user meant, so the label wins.
- */
-export function normalizeFindQuery(args: string): string {
-  return args.replace(/<@[UW][A-Z0-9]+\|([^>]+)>/g, '@$1').trim();
-}
 
 /** `find <text|@handle|#id>`: searches tickets, newest first. */
 export const findCommand: Subcommand = {
@@ -21,7 +14,7 @@ export const findCommand: Subcommand = {
   permission: 'ticket.view',
   shareable: true,
   run: async ({ db, config, args }) => {
-    const query = normalizeFindQuery(args);
+    const query = unescapeCustomerWords(args);
     if (!query)
       throw new AppError('invalid_input', 'Say what to find: `/earshot find refund`, `find @dana` or `find #42`.');
     const tickets = await findTickets(db, query, { limit: 20 });

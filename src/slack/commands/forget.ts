@@ -38,6 +38,7 @@ export const forgetCommand: Subcommand = {
       plural(result.tickets, 'ticket'),
       plural(result.replies, 'reply', 'replies'),
       ...(result.alerts > 0 ? [plural(result.alerts, 'crisis alert')] : []),
+      ...(result.vipEntries > 0 ? [plural(result.vipEntries, 'VIP list entry', 'VIP list entries')] : []),
     ];
     return {
       text: `:wastebasket: Erased the data of ${who} on ${where}: ${counts.join(', ')}. Each ticket's timeline records the erasure, without the data.`,

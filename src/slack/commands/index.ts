@@ -15,6 +15,7 @@ import { sourceCommand } from './source.js';
 import { summaryCommand } from './summary.js';
 import { templateCommand } from './template.js';
 import { ticketCommand } from './ticket.js';
+import { vipCommand } from './vip.js';
 
 /**
  * Every `/earshot` subcommand, in the order help lists them. Add yours by importing it and
@@ -36,5 +37,6 @@ export const SUBCOMMANDS: readonly ShareableSubcommand[] = [
   closingCommand,
   forgetCommand,
   priorityCommand,
+  vipCommand,
   autoAckCommand,
 ];

@@ -4,7 +4,7 @@ import { blocksTextLength, checkBlocks } from '../../src/sandbox/slack-api/block
 import { formatDuration, maskPii, originalPostLink, safeLink, slaStatus } from '../../src/slack/blocks/format.js';
 import { enforceBlockLimits, LIMITS } from '../../src/slack/blocks/limits.js';
 import { buildThreadLine } from '../../src/slack/blocks/thread-line.js';
-import { buildTicketCard, ticketIdFromBlockId } from '../../src/slack/blocks/ticket-card.js';
+import { buildTicketCard, sentimentScoreText, ticketIdFromBlockId } from '../../src/slack/blocks/ticket-card.js';
 import { ACTIONS, OVERFLOW_OPTIONS } from '../../src/slack/ids.js';
 import type { TicketView } from '../../src/tickets/queries.js';
 import type { Item, Ticket, TicketEvent } from '../../src/tickets/types.js';
@@ -192,7 +192,7 @@ describe('buildTicketCard', () => {
     expect(text).toContain('VIP');
     expect(text).toContain('>My order never arrived');
     expect(text).toContain('Complaint');
-    expect(text).toContain('Negative');
+    expect(text).toContain('Negative (-0.70)');
     expect(text).toContain('P2: refund, angry');
     expect(text).toContain('`checkout`');
     expect(text).toContain('New');
@@ -212,6 +212,22 @@ describe('buildTicketCard', () => {
       ACTIONS.overflow,
     ]);
     expectWithinLimits(card);
+  });
+
+  it('signs the sentiment score, and leaves out one that contradicts the label (a correction, a near-tie)', () => {
+    expect(sentimentScoreText('positive', 0.4249)).toBe(' (+0.42)');
+    expect(sentimentScoreText('neutral', -0.004)).toBe(' (0.00)');
+    expect(sentimentScoreText('neutral', 0.3)).toBe(' (+0.30)');
+    // Corrected from negative by an agent: triage's score stays in the database, not on the card.
+    expect(sentimentScoreText('positive', -0.7)).toBe('');
+    expect(sentimentScoreText('negative', 0.2)).toBe('');
+    expect(sentimentScoreText('positive', 0.003)).toBe('');
+    expect(sentimentScoreText('negative', Number.NaN)).toBe('');
+    const corrected = buildTicketCard(view('x', { ticket: { sentiment: 'positive', sentimentScore: -0.7 } }), {
+      now: NOW,
+      maskPii: false,
+    });
+    expect(allText(corrected.blocks).join('\n')).toMatch(/\*Sentiment\*\n\S+ Positive$/m);
   });
 
   it('offers Unclaim once claimed, Reopen and Close once resolved, and at most five overflow options', () => {

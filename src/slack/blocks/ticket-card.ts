@@ -175,7 +175,7 @@ function fields(view: TicketView, now: Date, clocks: SlaClocks | null | undefine
         .map((tag) => `\`${safeMrkdwn(tag, 40)}\``)
         .join(' ')
     : 'None';
-  const score = Number.isFinite(ticket.sentimentScore) ? ` (${ticket.sentimentScore.toFixed(1)})` : '';
+  const score = sentimentScoreText(ticket.sentiment, ticket.sentimentScore);
   return [
     { type: 'mrkdwn', text: `*Priority*\n${PRIORITY_EMOJI[ticket.priority]} ${ticket.priority}${reasons}` },
     { type: 'mrkdwn', text: `*Status*\n${STATUS_LABEL[ticket.status]}` },
@@ -284,4 +284,16 @@ function replyNote(reply: ReplySummary): string {
 
 function safeLimit(text: string): string {
   return text.length <= LIMITS.fallbackText ? text : truncate(text, LIMITS.fallbackText);
+}
+
+/**
+ * The triage score beside the sentiment, signed (`+0.42`, `-0.90`). Left out when it contradicts
+ * the label: an agent corrected the sentiment (the score stays triage's, for the corrections
+ * report), or the label won by a hair ("Positive (0.0)" reads as a bug).
+ */
+export function sentimentScoreText(sentiment: Ticket['sentiment'], score: number): string {
+  if (!Number.isFinite(score)) return '';
+  const rounded = Math.round(score * 100) / 100;
+  if ((sentiment === 'positive' && rounded <= 0) || (sentiment === 'negative' && rounded >= 0)) return '';
+  return ` (${rounded > 0 ? '+' : ''}${rounded.toFixed(2)})`;
 }

@@ -107,25 +107,32 @@ export interface RouteTestSpec {
   text: string;
   source: string | null;
   tags: string[];
+  /** The author's handle, as typed without its `@`: their followers and VIP flag count. */
+  author: string | null;
 }
 
-/** `source=x tags=vip,billing my refund never came` → the options, then the sample text as typed. */
+/**
+ * `source=x tags=vip,billing author=@dana my refund never came` → the options, then the sample
+ * text as typed. Slack's escaping of a handle that matches a workspace member (`<@U1|dana>`) is undone.
+ */
 export function parseRouteTest(input: string): RouteTestSpec {
-  const spec: RouteTestSpec = { text: '', source: null, tags: [] };
+  const spec: RouteTestSpec = { text: '', source: null, tags: [], author: null };
   let rest = input.trim();
   for (;;) {
-    const option = /^(source|tags)=(\S+)\s*/i.exec(rest);
+    const option = /^(source|tags|author)=(\S+)\s*/i.exec(rest);
     if (!option) break;
     const value = option[2]!;
-    if (option[1]!.toLowerCase() === 'source') spec.source = value.toLowerCase();
-    else spec.tags = normalizeTags(value.split(',').filter(Boolean));
+    const key = option[1]!.toLowerCase();
+    if (key === 'source') spec.source = value.toLowerCase();
+    else if (key === 'tags') spec.tags = normalizeTags(value.split(',').filter(Boolean));
+    else spec.author = value.replace(/^<@[UW][A-Z0-9]+\|([^>]+)>$/, '$1').replace(/^@/, '');
     rest = rest.slice(option[0].length);
   }
   spec.text = rest.trim();
   if (!spec.text) {
     throw new AppError(
       'invalid_input',
-      'Give a sample text: `/earshot route test [source=x] [tags=billing] my refund never arrived`.',
+      'Give a sample text: `/earshot route test [source=x] [tags=billing] [author=@handle] my refund never arrived`.',
       { details: { field: 'text' } },
     );
   }

@@ -133,6 +133,46 @@ export async function removeVip(
   });
 }
 
+/** What triage would know of a post by a handle: for `route test author=@handle`. */
+export interface HandleFacts {
+  handle: string;
+  followerCount: number;
+  verified: boolean;
+  vip: boolean;
+  /** False: no author of that handle is stored; the facts are the VIP list's alone. */
+  known: boolean;
+}
+
+/**
+ * The facts of the most followed known author of `handle` (on the source, or on any when
+ * `sourceId` is null); for a handle never seen, no followers, and VIP if the list names it.
+ */
+export async function handleFacts(db: Database, rawHandle: string, sourceId: number | null): Promise<HandleFacts> {
+  const handle = normalizeVipHandle(rawHandle);
+  const [known] = rowsOf<{ handle: string; follower_count: number; verified: boolean; vip: boolean }>(
+    await db.execute(sql`
+      select handle, follower_count, verified, vip from authors
+      where lower(handle) = ${handle} and (${sourceId}::int is null or source_id = ${sourceId}::int)
+      order by follower_count desc, id limit 1`),
+  );
+  if (known) {
+    return {
+      handle: known.handle,
+      followerCount: Number(known.follower_count),
+      verified: Boolean(known.verified),
+      vip: Boolean(known.vip),
+      known: true,
+    };
+  }
+  const [listed] = rowsOf<{ id: number }>(
+    await db.execute(sql`
+      select id from vip_authors
+      where handle = ${handle} and (${sourceId}::int is null or source_id is null or source_id = ${sourceId}::int)
+      limit 1`),
+  );
+  return { handle, followerCount: 0, verified: false, vip: Boolean(listed), known: false };
+}
+
 /** The whole list, handles in alphabetical order (every-source entry before per-source ones). */
 export async function listVips(db: Database): Promise<VipEntry[]> {
   return rowsOf<EntryRow>(await db.execute(sql`${ENTRY_SELECT} order by v.handle, s.name nulls first`)).map(toEntry);

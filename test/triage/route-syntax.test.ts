@@ -56,16 +56,21 @@ describe('parseRouteTest', () => {
     expect(parseRouteTest('source=X tags=VIP,billing My refund never came')).toEqual({
       source: 'x',
       tags: ['vip', 'billing'],
+      author: null,
       text: 'My refund never came',
     });
     expect(parseRouteTest('tags=a source=forms hello there')).toEqual({
       source: 'forms',
       tags: ['a'],
+      author: null,
       text: 'hello there',
     });
+    expect(parseRouteTest('author=<@U123|Dana_K> source=x hello')).toMatchObject({ author: 'Dana_K', source: 'x' });
+    expect(parseRouteTest('author=@acme hello')).toMatchObject({ author: 'acme', text: 'hello' });
     expect(parseRouteTest('the source=x is in the text')).toEqual({
       source: null,
       tags: [],
+      author: null,
       text: 'the source=x is in the text',
     });
   });

@@ -43,7 +43,7 @@ describe.each(KINDS)('the VIP list, from /earshot vip to the card [%s]', (kind) 
     await h?.close();
   });
 
-  /** Runs `/earshot <text>` as `user` and returns the text of the private answer. */
+  /** Runs `/earshot <text>` as `user` and returns the text of the private answer (and its blocks, if any). */
   async function run(user: string, text: string): Promise<string> {
     const session = h.sandbox.as(user);
     const before = session.ephemerals(FEEDBACK).length;
@@ -51,7 +51,8 @@ describe.each(KINDS)('the VIP list, from /earshot vip to the card [%s]', (kind) 
     expect(delivery.status).toBe(200);
     const answers = session.ephemerals(FEEDBACK).slice(before);
     expect(answers).toHaveLength(1);
-    return answers[0]!.text;
+    const { text: answer, blocks } = answers[0]!;
+    return blocks ? `${answer}\n${JSON.stringify(blocks)}` : answer;
   }
 
   async function post(source: Source, id: string, handle: string, text: string) {
@@ -163,5 +164,21 @@ describe.each(KINDS)('the VIP list, from /earshot vip to the card [%s]', (kind) 
       .from(authors)
       .where(and(eq(authors.sourceId, reviews.id), eq(authors.handle, 'robin_c')));
     expect(reviewer!.vip).toBe(false);
+  });
+
+  it('route test by a handle counts what Earshot knows of its author, and the VIP list for one never seen', async () => {
+    expect(await run(lead, 'route add <#C0LEADS|earshot-leads> vip name="VIPs"')).toContain('VIP authors');
+    const text = 'Where do I change the delivery address on my account?';
+    const known = await run(lead, `route test source=forms author=@Robin_C ${text}`);
+    expect(known).toMatch(/^Route test: P\d → C0LEADS/);
+    expect(known).toContain('As if from forms, by @robin_c (known, VIP, 0 followers)');
+    expect(known).toMatch(/rule \d+ \(VIPs\)/);
+    const plain = await run(lead, `route test source=forms ${text}`);
+    expect(plain).toContain('no rule matched: default channel');
+    // Listed, never seen: the list alone makes the post a VIP's.
+    expect(await run(lead, 'vip add @first_timer')).toContain('their first post will be flagged');
+    expect(await run(lead, `route test author=first_timer ${text}`)).toContain('by @first_timer (not seen yet, VIP)');
+    expect(await run(lead, `route test author=nobody_here ${text}`)).toContain('by @nobody_here (not seen yet)._');
+    expect(await run(lead, `route test author=bad!handle ${text}`)).toContain('A handle is one word');
   });
 });

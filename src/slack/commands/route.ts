@@ -7,15 +7,17 @@ import { parseRouteSpec, parseRouteTest, ROUTE_SYNTAX } from '../../triage/route
 import { describeConditions, type RoutingRule } from '../../triage/routing.js';
 import { addRoutingRule, listRoutingRules, removeRoutingRule } from '../../triage/routing-rules.js';
 import type { TriageService } from '../../triage/triage-service.js';
+import { type HandleFacts, handleFacts } from '../../triage/vip-list.js';
+import { formatCount } from '../blocks/format.js';
 import { safeMrkdwn } from '../mrkdwn.js';
 import type { CommandContext, Subcommand } from './types.js';
 
-const USAGE = `Usage: ${ROUTE_SYNTAX}, \`route list\`, \`route remove <rule id>\`, \`route test [source=x] [tags=billing] <text>\`.`;
+const USAGE = `Usage: ${ROUTE_SYNTAX}, \`route list\`, \`route remove <rule id>\`, \`route test [source=x] [tags=billing] [author=@handle] <text>\`.`;
 
 /** `route add|list|remove|test`: routing rules, evaluated in order, first match wins, default channel last. */
 export const routeCommand: Subcommand = {
   name: 'route',
-  usage: 'route add #channel <conditions> | list | remove <rule id> | test [source=…] [tags=…] <text>',
+  usage: 'route add #channel <conditions> | list | remove <rule id> | test [source=…] [tags=…] [author=@…] <text>',
   summary: 'routing rules: which channel each kind of item goes to',
   permission: 'rules.manage',
   run: async (ctx) => {
@@ -67,10 +69,13 @@ async function testRoute(ctx: CommandContext, input: string) {
     throw new AppError('upstream_failed', 'Triage is not running in this app, so there is nothing to test against.');
   }
   let source: { name: string; kind: string } | null = null;
+  let sourceId: number | null = null;
   if (spec.source) {
     const stored = await getSourceByName(ctx.db, spec.source);
-    if (stored) source = { name: stored.name, kind: stored.kind };
-    else if (spec.source === 'x' || spec.source === 'webhook') source = { name: spec.source, kind: spec.source };
+    if (stored) {
+      source = { name: stored.name, kind: stored.kind };
+      sourceId = stored.id;
+    } else if (spec.source === 'x' || spec.source === 'webhook') source = { name: spec.source, kind: spec.source };
     else
       throw new AppError(
         'not_found',
@@ -79,7 +84,8 @@ async function testRoute(ctx: CommandContext, input: string) {
   }
   // Rules as stored now, not as cached: a rule added a moment ago on another replica counts.
   triage.invalidateRules();
-  const assessment = await triage.assess(spec.text, { source, tags: spec.tags });
+  const author = spec.author ? await handleFacts(ctx.db, spec.author, sourceId) : null;
+  const assessment = await triage.assess(spec.text, { source, tags: spec.tags, author });
   const t = assessment.triage;
   const lines = [
     `*Triage* (${t.provider}${t.lowConfidence ? ', low confidence' : ''}): ${t.category.replace('_', ' ')}, ${t.sentiment} (${t.sentimentScore.toFixed(2)})${t.emotion ? `, ${t.emotion}` : ''}, language ${t.language}`,
@@ -87,8 +93,8 @@ async function testRoute(ctx: CommandContext, input: string) {
     t.urgency.length ? `*Urgency* ${t.urgency.join(', ')}` : null,
     t.topics.length ? `*Topics* ${safeMrkdwn(t.topics.join(', '), 300)}` : null,
     `*Route* ${assessment.rule ? `rule ${assessment.rule.id} (${safeMrkdwn(assessment.rule.name, 80)})` : 'no rule matched: default channel'} → ${channelRef(assessment.channel)}${assessment.tags.length ? `, tags ${safeMrkdwn(assessment.tags.join(', '), 300)}` : ''}${assessment.notify ? `, notifies ${mentionRef(assessment.notify)}` : ''}`,
-    source || spec.tags.length
-      ? `_As if from ${source ? safeMrkdwn(source.name, 60) : 'any source'}${spec.tags.length ? ` with tags ${safeMrkdwn(spec.tags.join(', '), 200)}` : ''}._`
+    source || spec.tags.length || author
+      ? `_As if from ${source ? safeMrkdwn(source.name, 60) : 'any source'}${spec.tags.length ? ` with tags ${safeMrkdwn(spec.tags.join(', '), 200)}` : ''}${author ? `, by ${describeAuthor(author)}` : ''}._`
       : null,
   ].filter(Boolean);
   return {
@@ -98,6 +104,17 @@ async function testRoute(ctx: CommandContext, input: string) {
       { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } },
     ] satisfies KnownBlock[],
   };
+}
+
+/** `@dana (known: VIP, verified, 1,200 followers)`, or `@new (not seen yet)`. */
+function describeAuthor(author: HandleFacts): string {
+  const facts = [
+    author.vip ? 'VIP' : null,
+    author.verified ? 'verified' : null,
+    author.known ? `${formatCount(author.followerCount)} followers` : null,
+  ].filter(Boolean);
+  const seen = author.known ? 'known' : 'not seen yet';
+  return `@${safeMrkdwn(author.handle, 100)} (${[seen, ...facts].join(', ')})`;
 }
 
 function channelRef(channel: string): string {

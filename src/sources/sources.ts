@@ -90,15 +90,66 @@ export async function setSourceReplyUrl(db: Database, actor: Actor, name: string
   const source = await requireWebhookSource(db, name);
   const problem = replyUrlProblem(url, replyUrlRulesFor(source, false));
   if (problem) throw new AppError('invalid_input', `The reply URL ${problem}.`, { details: { field: 'url' } });
+  return updateSource(db, source, { settings: { replyUrl: url } });
+}
+
+/** Longest reply a webhook source's channel takes: an SMS gateway's 160, a review site's 1,000. */
+export const MAX_REPLY_LIMIT = 100_000;
+
+/**
+ * How a webhook source takes replies (admins): `limit` characters per message, and whether a
+ * longer reply goes out as a thread of messages (`threads`) or is refused in the Reply modal.
+ */
+export async function setSourceReplyRules(
+  db: Database,
+  actor: Actor,
+  name: string,
+  rules: { limit?: number; threads?: boolean },
+): Promise<Source> {
+  requirePermission(actor, 'source.manage');
+  const source = await requireWebhookSource(db, name);
+  const patch: Record<string, unknown> = {};
+  if (rules.limit !== undefined) {
+    if (!Number.isInteger(rules.limit) || rules.limit < 1 || rules.limit > MAX_REPLY_LIMIT) {
+      throw new AppError(
+        'invalid_input',
+        `A reply limit is a whole number of characters from 1 to ${MAX_REPLY_LIMIT.toLocaleString('en')}.`,
+        { details: { field: 'limit' } },
+      );
+    }
+    patch.replyMaxLength = rules.limit;
+  }
+  if (rules.threads !== undefined) patch.replyThreads = rules.threads;
+  return updateSource(db, source, { settings: patch });
+}
+
+/**
+ * Stops or resumes taking a webhook source's deliveries (admins). A disabled source answers 404,
+ * as an unknown one does, and stores nothing; every replica refuses at once, since each receipt
+ * confirms the source row in the statement that stores it. Its tickets and replies carry on.
+ */
+export async function setSourceEnabled(db: Database, actor: Actor, name: string, enabled: boolean): Promise<Source> {
+  requirePermission(actor, 'source.manage');
+  const source = await requireWebhookSource(db, name);
+  return updateSource(db, source, { enabled });
+}
+
+/** One change to a source row; `updated_at` moves, so replicas holding the row see it changed. */
+async function updateSource(
+  db: Database,
+  source: Source,
+  change: { settings?: Record<string, unknown>; enabled?: boolean },
+): Promise<Source> {
   const [updated] = await db
     .update(sources)
     .set({
-      settings: sql`${sources.settings} || ${JSON.stringify({ replyUrl: url })}::jsonb`,
+      ...(change.settings ? { settings: sql`${sources.settings} || ${JSON.stringify(change.settings)}::jsonb` } : {}),
+      ...(change.enabled !== undefined ? { enabled: change.enabled } : {}),
       updatedAt: sql`now()`,
     })
     .where(eq(sources.id, source.id))
     .returning();
-  if (!updated) throw new AppError('not_found', `The source "${name}" is gone.`);
+  if (!updated) throw new AppError('not_found', `The source "${source.name}" is gone.`);
   return updated;
 }
 

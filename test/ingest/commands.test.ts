@@ -3,9 +3,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createSealer } from '../../src/db/sealed.js';
 import { listStreamRules } from '../../src/ingest/x/rules.js';
+import { replyRulesFor } from '../../src/replies/channel-rules.js';
 import { dispatchCommand } from '../../src/slack/commands/dispatch.js';
 import { SUBCOMMANDS } from '../../src/slack/commands/index.js';
-import { getSourceByName } from '../../src/sources/sources.js';
+import { ensureSource, getSourceByName } from '../../src/sources/sources.js';
 import type { Role } from '../../src/tickets/types.js';
 import { FakeXServer } from '../fakes/x-server.js';
 import { describeEachDatabase } from '../helpers/database.js';
@@ -126,6 +127,53 @@ describeEachDatabase('/earshot source and monitor', (handle) => {
     expect(set.text).toContain('https://desk.example.com/earshot');
     expect((await getSourceByName(db, 'desk'))!.settings.replyUrl).toBe('https://desk.example.com/earshot');
     expect((await run('source set desk reply-url https://x.example.com/', 'agent')).text).toContain('admin');
+  });
+
+  it('sets how long a webhook source’s replies may be and whether longer ones thread; bad values change nothing', async () => {
+    const { db } = handle();
+    await run('source add webhook sms', 'admin');
+    const rules = async () => replyRulesFor((await getSourceByName(db, 'sms'))!);
+    expect(await rules()).toMatchObject({ limit: 5000, threads: false });
+    const set = await run('source set sms reply-limit 160', 'admin');
+    expect(set.text).toContain('*sms*: no reply URL: replies cannot be sent');
+    expect(set.text).toContain('at most 160 characters, one message');
+    const threaded = await run('source set SMS reply-threads on', 'admin');
+    expect(threaded.text).toContain('at most 160 characters, longer ones as a thread');
+    expect(await rules()).toMatchObject({ limit: 160, threads: true });
+    expect((await run('source set sms reply-limit 1,000', 'admin')).text).toContain('at most 1,000 characters');
+
+    for (const [text, answer] of [
+      ['source set sms reply-limit 0', 'from 1 to 100,000'],
+      ['source set sms reply-limit 100001', 'from 1 to 100,000'],
+      ['source set sms reply-limit lots', 'from 1 to 100,000'],
+      ['source set sms reply-limit 2.5', 'from 1 to 100,000'],
+      ['source set sms reply-threads maybe', 'reply-threads on'],
+      ['source set sms colour blue', 'Usage'],
+      ['source set sms reply-limit', 'Usage'],
+      ['source set nosuch reply-limit 10', 'no source named'],
+    ]) {
+      expect((await run(text!, 'admin')).text, text).toContain(answer);
+    }
+    expect((await run('source set sms reply-limit 10', 'lead')).text).toContain('admin');
+    await ensureSource(db, { name: 'brand-x', kind: 'x' }, null);
+    expect((await run('source set brand-x reply-limit 10', 'admin')).text).toContain('not a webhook source');
+    expect(await rules()).toMatchObject({ limit: 1000, threads: true });
+  });
+
+  it('disables and enables a webhook source for admins, and lists it as disabled meanwhile', async () => {
+    const { db } = handle();
+    await run('source add webhook noisy', 'admin');
+    expect((await run('source disable noisy', 'lead')).text).toContain('admin');
+    expect((await getSourceByName(db, 'noisy'))!.enabled).toBe(true);
+    const disabled = await run('source disable noisy', 'admin');
+    expect(disabled.text).toContain('*noisy* is disabled: its deliveries get 404');
+    expect(disabled.text).toContain('`/earshot source enable noisy`');
+    expect((await getSourceByName(db, 'noisy'))!.enabled).toBe(false);
+    expect((await run('source list', 'agent')).text).toMatch(/\*noisy\* \(webhook\).*\(disabled: deliveries get 404\)/);
+    expect((await run('source enable noisy', 'admin')).text).toContain('*noisy* takes deliveries again');
+    expect((await getSourceByName(db, 'noisy'))!.enabled).toBe(true);
+    expect((await run('source disable', 'admin')).text).toContain('Usage');
+    expect((await run('source disable nosuch', 'admin')).text).toContain('no source named');
   });
 
   it('manages rules in polling mode without X’s stream endpoints, which the tier refuses', async () => {

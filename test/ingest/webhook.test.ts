@@ -5,7 +5,7 @@ import { authors, items, outbox, sources, tickets } from '../../src/db/schema/in
 import type { HttpServer } from '../../src/http/server.js';
 import type { IngestPipeline } from '../../src/ingest/pipeline.js';
 import { createLogger } from '../../src/logger.js';
-import { createSource, rotateWebhookSecret } from '../../src/sources/sources.js';
+import { createSource, rotateWebhookSecret, setSourceEnabled } from '../../src/sources/sources.js';
 import type { Source } from '../../src/tickets/types.js';
 import { describeEachDatabase } from '../helpers/database.js';
 import { assessmentFixture, userActor } from '../helpers/fixtures.js';
@@ -62,6 +62,12 @@ async function expectSourceChangesSeenAtOnce(db: Database, url: string, name: st
   await enable(false);
   expect((await post(rotated.secret!, `${name}-big`, { text: 'z'.repeat(5_000) })).status).toBe(404);
   expect(await stored()).toBe(4);
+  // The same through the admins' own way (`/earshot source enable|disable`).
+  await setSourceEnabled(db, userActor('UADMIN', 'admin'), name, true);
+  expect((await post(rotated.secret!, `${name}-5`)).status).toBe(202);
+  await setSourceEnabled(db, userActor('UADMIN', 'admin'), name, false);
+  expect((await post(rotated.secret!, `${name}-6`)).status).toBe(404);
+  expect(await stored()).toBe(5);
 }
 
 describeEachDatabase('signed webhook ingestion', (handle) => {

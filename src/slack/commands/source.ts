@@ -1,12 +1,22 @@
 import { sealerFromConfig } from '../../db/sealed.js';
 import { AppError } from '../../errors.js';
-import { createSource, listSources, rotateWebhookSecret, setSourceReplyUrl } from '../../sources/sources.js';
+import { replyRulesFor } from '../../replies/channel-rules.js';
+import {
+  createSource,
+  listSources,
+  rotateWebhookSecret,
+  setSourceEnabled,
+  setSourceReplyRules,
+  setSourceReplyUrl,
+} from '../../sources/sources.js';
 import { requirePermission } from '../../tickets/permissions.js';
+import type { Source } from '../../tickets/types.js';
 import { safeMrkdwn } from '../mrkdwn.js';
 import type { CommandContext, Subcommand } from './types.js';
 
 const USAGE =
-  'Usage: `/earshot source add webhook <name>`, `source list`, `source rotate-secret <name>`, `source set <name> reply-url <url>`.';
+  'Usage: `/earshot source add webhook <name>`, `source list`, `source rotate-secret <name>`, ' +
+  '`source set <name> reply-url <url> | reply-limit <characters> | reply-threads on|off`, `source disable|enable <name>`.';
 
 /** The full ingest URL when Earshot knows its public address, else the path. */
 function ingestUrl(ctx: CommandContext, name: string): string {
@@ -23,14 +33,18 @@ function unwrapUrl(text: string): string {
 /**
  * `source add webhook <name>` (admins) creates a signed webhook channel and shows its URL and
  * signing secret, once: Earshot never prints the secret again. `source rotate-secret <name>`
- * (admins) replaces the secret and shows the new one once; `source set <name> reply-url <url>`
- * (admins) sets where replies go. `source list` shows every source. Not `shareable`: these
- * answers hold secrets and must never be posted in the channel.
+ * (admins) replaces the secret and shows the new one once; `source set <name> reply-url <url>`,
+ * `reply-limit <characters>` and `reply-threads on|off` (admins) say where replies go and how long
+ * one may be; `source disable|enable <name>` (admins) stops and resumes taking deliveries.
+ * `source list` shows every source. Not `shareable`: these answers hold secrets and must never be
+ * posted in the channel.
  */
 export const sourceCommand: Subcommand = {
   name: 'source',
-  usage: 'source add webhook <name> | list | rotate-secret <name> | set <name> reply-url <url>',
-  summary: 'channels Earshot listens to; add a signed webhook channel, rotate its secret, set its reply URL (admins)',
+  usage:
+    'source add webhook <name> | list | rotate-secret <name> | set <name> reply-url|reply-limit|reply-threads <value> | disable|enable <name>',
+  summary:
+    'channels Earshot listens to; add a signed webhook channel, rotate its secret, say where and how replies go, pause it (admins)',
   permission: 'ticket.view',
   run: async (ctx) => {
     const { db, actor, args } = ctx;
@@ -41,8 +55,8 @@ export const sourceCommand: Subcommand = {
       if (sources.length === 0) return { text: `No sources yet. ${USAGE}` };
       const lines = sources.map((s) => {
         const where = s.kind === 'webhook' ? ` — \`POST ${ingestUrl(ctx, s.name)}\`` : '';
-        const state = s.enabled ? '' : ' (disabled)';
-        return `• *${safeMrkdwn(s.name, 40)}* (${s.kind})${where}${state}`;
+        const state = s.enabled ? '' : ' (disabled: deliveries get 404)';
+        return `• *${safeMrkdwn(s.name, 40)}* (${s.kind})${where}${state}${s.kind === 'webhook' ? `\n   ${replyLine(s)}` : ''}`;
       });
       return { text: `${sources.length} sources\n${lines.join('\n')}`, responseType: 'ephemeral' };
     }
@@ -79,15 +93,44 @@ export const sourceCommand: Subcommand = {
     }
     if (verb === 'set') {
       requirePermission(actor, 'source.manage');
-      if (!words[1] || words[2]?.toLowerCase() !== 'reply-url' || !words[3] || words.length > 4) {
-        throw new AppError('invalid_input', USAGE);
-      }
-      const source = await setSourceReplyUrl(db, actor, words[1], unwrapUrl(words[3]));
+      const [, name, setting, value] = words;
+      if (!name || !setting || !value || words.length > 4) throw new AppError('invalid_input', USAGE);
+      const what = setting.toLowerCase();
+      let source: Source;
+      if (what === 'reply-url') source = await setSourceReplyUrl(db, actor, name, unwrapUrl(value));
+      else if (what === 'reply-limit') {
+        const limit = /^\d+$/.test(value.replace(/,/g, '')) ? Number(value.replace(/,/g, '')) : Number.NaN;
+        source = await setSourceReplyRules(db, actor, name, { limit });
+      } else if (what === 'reply-threads') {
+        const on = { on: true, off: false }[value.toLowerCase()];
+        if (on === undefined) throw new AppError('invalid_input', 'Say `reply-threads on` or `reply-threads off`.');
+        source = await setSourceReplyRules(db, actor, name, { threads: on });
+      } else throw new AppError('invalid_input', USAGE);
+      return { text: `*${safeMrkdwn(source.name, 40)}*: ${replyLine(source)}`, responseType: 'ephemeral' };
+    }
+    if (verb === 'disable' || verb === 'enable') {
+      requirePermission(actor, 'source.manage');
+      if (!words[1] || words.length > 2) throw new AppError('invalid_input', USAGE);
+      const source = await setSourceEnabled(db, actor, words[1], verb === 'enable');
+      const name = `*${safeMrkdwn(source.name, 40)}*`;
       return {
-        text: `Replies to *${safeMrkdwn(source.name, 40)}* tickets now go to \`${safeMrkdwn(String(source.settings.replyUrl), 500)}\`.`,
+        text: source.enabled
+          ? `${name} takes deliveries again. What it refused while disabled is stored only if its sender sends it again.`
+          : `${name} is disabled: its deliveries get 404 and nothing of them is stored, on every replica. Its open tickets and replies carry on. \`/earshot source enable ${safeMrkdwn(source.name, 40)}\` takes them again.`,
         responseType: 'ephemeral',
       };
     }
     throw new AppError('invalid_input', USAGE);
   },
 };
+
+/** Where a webhook source's replies go and how: `replies to https://… · at most 5,000 characters, one message`. */
+function replyLine(source: Source): string {
+  const rules = replyRulesFor(source);
+  const url = typeof source.settings?.replyUrl === 'string' ? source.settings.replyUrl : null;
+  const where = url
+    ? `replies go to \`${safeMrkdwn(url, 300)}\``
+    : 'no reply URL: replies cannot be sent (`set … reply-url`)';
+  const how = rules.threads ? 'longer ones as a thread' : 'one message';
+  return `${where} · at most ${rules.limit.toLocaleString('en')} characters, ${how}`;
+}

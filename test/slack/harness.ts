@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
+import { expect } from 'vitest';
 import { type Earshot, startEarshot } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { rowsOf } from '../../src/db/database.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { type ModuleFactory, requireService } from '../../src/module.js';
 import { createSlackSandbox, type SlackSandbox } from '../../src/sandbox/index.js';
+import { SLASH_COMMAND } from '../../src/slack/ids.js';
 import { type SlackModuleOptions, type SlackService, slackModule } from '../../src/slack/module.js';
 
 export const SIGNING_SECRET = 'sandbox-signing-secret';
@@ -176,4 +178,23 @@ export function shiftableClock(): { now: () => number; advance: (ms: number) => 
     },
     offsetMs: () => offset,
   };
+}
+
+/**
+ * Runs `/earshot <text>` as `user` in `channel` through the real receiver and returns the one
+ * private answer it got: its text, and its blocks as JSON (`[]` without blocks).
+ */
+export async function privateAnswer(
+  h: SlackHarness,
+  user: string,
+  text: string,
+  channel: string,
+): Promise<{ text: string; json: string }> {
+  const session = h.sandbox.as(user);
+  const before = session.ephemerals(channel).length;
+  const delivery = await session.runCommand(SLASH_COMMAND, text, { channel });
+  expect(delivery.status).toBe(200);
+  const seen = session.ephemerals(channel).slice(before);
+  expect(seen).toHaveLength(1);
+  return { text: seen[0]?.text ?? '', json: JSON.stringify(seen[0]?.blocks ?? []) };
 }

@@ -2,7 +2,6 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routingRules, sources } from '../../src/db/schema/index.js';
 import { SEED } from '../../src/sandbox/index.js';
-import { SLASH_COMMAND } from '../../src/slack/ids.js';
 import { ensureSource } from '../../src/sources/sources.js';
 import { setAgentRole } from '../../src/tickets/agents.js';
 import { triageModule } from '../../src/triage/module.js';
@@ -10,7 +9,7 @@ import { loadPriorityWeights } from '../../src/triage/priority-settings.js';
 import { listRoutingRules } from '../../src/triage/routing-rules.js';
 import type { TriageService } from '../../src/triage/triage-service.js';
 import { userActor } from '../helpers/fixtures.js';
-import { type SlackHarness, startSlackHarness } from '../slack/harness.js';
+import { privateAnswer, type SlackHarness, startSlackHarness } from '../slack/harness.js';
 
 const FEEDBACK = SEED.channels.feedback;
 const { admin, lead, agent1 } = SEED.users;
@@ -42,15 +41,7 @@ describe.each(KINDS)('route, priority and autoack commands through the sandbox S
     await h?.close();
   });
 
-  async function run(user: string, text: string) {
-    const session = h.sandbox.as(user);
-    const before = session.ephemerals(FEEDBACK).length;
-    const delivery = await session.runCommand(SLASH_COMMAND, text, { channel: FEEDBACK });
-    expect(delivery.status).toBe(200);
-    const seen = session.ephemerals(FEEDBACK).slice(before);
-    expect(seen).toHaveLength(1);
-    return { text: seen[0]?.text ?? '', json: JSON.stringify(seen[0]?.blocks ?? []) };
-  }
+  const run = (user: string, text: string) => privateAnswer(h, user, text, FEEDBACK);
 
   const triage = () => h.earshot.context.services.get('triage') as TriageService;
 

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { items, replies, ticketEvents, tickets } from '../../src/db/schema/index.js';
+import { replies, ticketEvents, tickets } from '../../src/db/schema/index.js';
 import { ingestModule } from '../../src/ingest/module.js';
 import { repliesModule } from '../../src/replies/module.js';
 import { SEED } from '../../src/sandbox/index.js';
@@ -12,7 +12,7 @@ import { setAgentRole } from '../../src/tickets/agents.js';
 import type { Source } from '../../src/tickets/types.js';
 import { triageModule } from '../../src/triage/module.js';
 import { assessmentFixture, inboundFixture, ingestFixture, userActor } from '../helpers/fixtures.js';
-import { signedHeaders } from '../helpers/webhooks.js';
+import { postUntilTicket } from '../helpers/webhooks.js';
 import { waitFor } from '../ingest/helpers.js';
 import { type SlackHarness, startSlackHarness } from '../slack/harness.js';
 
@@ -87,28 +87,12 @@ describe.each(KINDS)('webhook → triage → routing rule → Slack [%s]', (kind
     await endpoint?.close();
   });
 
-  async function post(id: string, text: string, author = 'cust-1') {
-    const payload = JSON.stringify({ id, author: { id: author, name: 'Robin Customer' }, text });
-    const at = new Date();
-    const res = await fetch(`${h.earshot.http.url}/ingest/forms`, {
-      method: 'POST',
-      body: payload,
-      headers: signedHeaders(forms.secret!, `msg_${id}`, payload, at),
+  const post = (id: string, text: string, author = 'cust-1') =>
+    postUntilTicket({ url: h.earshot.http.url, db: h.earshot.context.db }, forms, {
+      id,
+      author: { id: author, name: 'Robin Customer' },
+      text,
     });
-    expect(res.status).toBe(202);
-    const db = h.earshot.context.db;
-    let ticketId: number | null = null;
-    await waitFor(async () => {
-      const [item] = await db
-        .select()
-        .from(items)
-        .where(and(eq(items.sourceId, forms.id), eq(items.externalId, id)));
-      ticketId = item?.ticketId ?? null;
-      return ticketId !== null;
-    }, `item ${id} processed`);
-    const [ticket] = await db.select().from(tickets).where(eq(tickets.id, ticketId!));
-    return ticket!;
-  }
 
   it('posts the card in the rule channel and mentions the rule group right after it', async () => {
     const ticket = await post('r-1', 'I was charged twice for my order and I still have no refund. Disgraceful.');

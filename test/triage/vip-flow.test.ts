@@ -1,17 +1,15 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authors, items, tickets, vipAuthors } from '../../src/db/schema/index.js';
+import { authors, tickets, vipAuthors } from '../../src/db/schema/index.js';
 import { ingestModule } from '../../src/ingest/module.js';
 import { SEED } from '../../src/sandbox/index.js';
-import { SLASH_COMMAND } from '../../src/slack/ids.js';
 import { createSource } from '../../src/sources/sources.js';
 import { setAgentRole } from '../../src/tickets/agents.js';
 import type { Source } from '../../src/tickets/types.js';
 import { triageModule } from '../../src/triage/module.js';
 import { userActor } from '../helpers/fixtures.js';
-import { signedHeaders } from '../helpers/webhooks.js';
-import { waitFor } from '../ingest/helpers.js';
-import { type SlackHarness, startSlackHarness } from '../slack/harness.js';
+import { postUntilTicket } from '../helpers/webhooks.js';
+import { privateAnswer, type SlackHarness, startSlackHarness } from '../slack/harness.js';
 
 const FEEDBACK = SEED.channels.feedback;
 const { admin, agent1, lead } = SEED.users;
@@ -43,39 +41,18 @@ describe.each(KINDS)('the VIP list, from /earshot vip to the card [%s]', (kind) 
     await h?.close();
   });
 
-  /** Runs `/earshot <text>` as `user` and returns the text of the private answer (and its blocks, if any). */
+  /** The private answer to `/earshot <text>` as `user`: its text, then its blocks when it has any. */
   async function run(user: string, text: string): Promise<string> {
-    const session = h.sandbox.as(user);
-    const before = session.ephemerals(FEEDBACK).length;
-    const delivery = await session.runCommand(SLASH_COMMAND, text, { channel: FEEDBACK });
-    expect(delivery.status).toBe(200);
-    const answers = session.ephemerals(FEEDBACK).slice(before);
-    expect(answers).toHaveLength(1);
-    const { text: answer, blocks } = answers[0]!;
-    return blocks ? `${answer}\n${JSON.stringify(blocks)}` : answer;
+    const answer = await privateAnswer(h, user, text, FEEDBACK);
+    return answer.json === '[]' ? answer.text : `${answer.text}\n${answer.json}`;
   }
 
-  async function post(source: Source, id: string, handle: string, text: string) {
-    const payload = JSON.stringify({ id, author: { id: `${source.name}-${handle}`, handle, name: handle }, text });
-    const res = await fetch(`${h.earshot.http.url}/ingest/${source.name}`, {
-      method: 'POST',
-      body: payload,
-      headers: signedHeaders(source.secret!, `msg_${id}`, payload, new Date()),
+  const post = (source: Source, id: string, handle: string, text: string) =>
+    postUntilTicket({ url: h.earshot.http.url, db: h.earshot.context.db }, source, {
+      id,
+      author: { id: `${source.name}-${handle}`, handle, name: handle },
+      text,
     });
-    expect(res.status).toBe(202);
-    const db = h.earshot.context.db;
-    let ticketId: number | null = null;
-    await waitFor(async () => {
-      const [item] = await db
-        .select()
-        .from(items)
-        .where(and(eq(items.sourceId, source.id), eq(items.externalId, id)));
-      ticketId = item?.ticketId ?? null;
-      return ticketId !== null;
-    }, `item ${id} processed`);
-    const [ticket] = await db.select().from(tickets).where(eq(tickets.id, ticketId!));
-    return ticket!;
-  }
 
   async function cardOf(ticketId: number): Promise<string> {
     await h.drain();

@@ -20,7 +20,9 @@ export interface VipEntry {
 
 export interface VipChange {
   entry: VipEntry;
-  /** False when the entry was there already (`add` then only changes a note it is given). */
+  /** `add`: the entry is new (false: it was there, and only a note given may have changed). */
+  created: boolean;
+  /** False when nothing changed (`add` of an entry that was there, with no new note). */
   changed: boolean;
   /** Known authors whose flag this change turned on (`add`) or off (`remove`). */
   authors: number;
@@ -89,6 +91,7 @@ export async function addVip(
     );
     return {
       entry: await entryById(tx, row!.id),
+      created: row!.inserted,
       changed: row!.inserted || row!.note_changed,
       authors: marked.length,
     };
@@ -129,7 +132,7 @@ export async function removeVip(
                           where v.handle = lower(a.handle) and (v.source_id is null or v.source_id = a.source_id))
         returning a.id`),
     );
-    return { entry, changed: true, authors: cleared.length };
+    return { entry, created: false, changed: true, authors: cleared.length };
   });
 }
 

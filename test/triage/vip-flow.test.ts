@@ -91,7 +91,9 @@ describe.each(KINDS)('the VIP list, from /earshot vip to the card [%s]', (kind) 
     expect(await cardOf(other.id)).not.toContain(':star: VIP');
     // The same entry again changes nothing; a new note replaces the old one.
     expect(await run(lead, 'vip add robin_c source:FORMS')).toContain('was on the VIP list already');
-    expect(await run(lead, 'vip add robin_c source:forms Key account')).toContain('(Key account)');
+    expect(await run(lead, 'vip add robin_c source:forms Key account')).toBe(
+      '*@robin_c* on *forms*: the note now reads “Key account”.',
+    );
     expect((await listRows()).map((r) => [r.handle, r.sourceId, r.note, r.createdBy])).toEqual([
       ['robin_c', forms.id, 'Key account', lead],
     ]);
@@ -104,7 +106,7 @@ describe.each(KINDS)('the VIP list, from /earshot vip to the card [%s]', (kind) 
     const author = async () => (await db.select().from(authors).where(eq(authors.id, first.authorId)))[0]!;
     expect((await author()).vip).toBe(false);
 
-    expect(await run(lead, 'vip add @dana_k')).toContain('1 known author is now flagged');
+    expect(await run(lead, 'vip add @dana_k')).toContain('1 known author is flagged');
     expect((await author()).vip).toBe(true);
     const later = await post(forms, 'd-2', 'dana_k', 'Is there a way to export my order history?');
     expect(later.priorityReasons).toContain('VIP');
@@ -131,7 +133,7 @@ describe.each(KINDS)('the VIP list, from /earshot vip to the card [%s]', (kind) 
           .from(authors)
           .where(and(eq(authors.sourceId, forms.id), eq(authors.handle, 'robin_c')))
       )[0]!.vip;
-    expect(await run(lead, 'vip add @robin_c')).toContain('on every source is a VIP');
+    expect(await run(lead, 'vip add @robin_c')).toContain('on every source is a VIP. 2 known authors are flagged.');
     const removed = await run(lead, 'vip remove @robin_c');
     expect(removed).toContain('is off the VIP list.');
     // The forms entry still lists the forms author; the reviews author had only the every-source entry.

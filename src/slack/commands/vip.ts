@@ -31,7 +31,7 @@ export function parseVipArgs(text: string): VipArgs {
   return { handle, source, note: rest.join(' ') || null };
 }
 
-function describe(entry: Pick<VipEntry, 'handle' | 'source'>): string {
+function entryLabel(entry: Pick<VipEntry, 'handle' | 'source'>): string {
   const where = entry.source ? `on *${safeMrkdwn(entry.source, 40)}*` : 'on every source';
   return `*@${safeMrkdwn(entry.handle, 100)}* ${where}`;
 }
@@ -40,7 +40,7 @@ function listLine(entry: VipEntry): string {
   const at = Math.floor(entry.createdAt.getTime() / 1000);
   const known = entry.knownAuthors === 0 ? 'not seen yet' : `${entry.knownAuthors} known`;
   return [
-    `• ${describe(entry)}`,
+    `• ${entryLabel(entry)}`,
     entry.note ? ` — ${safeMrkdwn(entry.note, 200)}` : '',
     ` · ${known} · added by ${mentionActor(entry.createdBy)} <!date^${at}^{date_short}|${entry.createdAt.toISOString()}>`,
   ].join('');
@@ -70,16 +70,17 @@ export const vipCommand: Subcommand = {
       return { text: `:star: ${entries.length} on the VIP list\n${lines.join('\n')}` };
     }
     if (verb === 'add') {
-      const { entry, changed, authors } = await addVip(db, actor, parseVipArgs(rest));
-      if (!changed) return { text: `${describe(entry)} was on the VIP list already.` };
+      const { entry, created, changed } = await addVip(db, actor, parseVipArgs(rest));
+      if (!changed) return { text: `${entryLabel(entry)} was on the VIP list already.` };
+      if (!created) return { text: `${entryLabel(entry)}: the note now reads “${safeMrkdwn(entry.note ?? '', 200)}”.` };
       const points = (await loadPriorityWeights(db)).vip;
       const known =
-        authors === 0
+        entry.knownAuthors === 0
           ? 'No author of that handle has posted yet; their first post will be flagged.'
-          : `${authors === 1 ? '1 known author is' : `${authors} known authors are`} now flagged.`;
+          : `${entry.knownAuthors === 1 ? '1 known author is' : `${entry.knownAuthors} known authors are`} flagged.`;
       return {
         text:
-          `:star: ${describe(entry)} is a VIP${entry.note ? ` (${safeMrkdwn(entry.note, 200)})` : ''}. ${known} ` +
+          `:star: ${entryLabel(entry)} is a VIP${entry.note ? ` (${safeMrkdwn(entry.note, 200)})` : ''}. ${known} ` +
           `Their new posts score ${points} more priority points; tickets already open keep their priority ` +
           '(⋯ › Correct triage changes one).',
       };
@@ -92,7 +93,7 @@ export const vipCommand: Subcommand = {
         authors === 0
           ? ''
           : ` ${authors === 1 ? '1 known author is' : `${authors} known authors are`} no longer flagged.`;
-      return { text: `${describe(entry)} is off the VIP list.${cleared}` };
+      return { text: `${entryLabel(entry)} is off the VIP list.${cleared}` };
     }
     throw new AppError('invalid_input', USAGE);
   },

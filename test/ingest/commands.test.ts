@@ -135,7 +135,7 @@ describeEachDatabase('/earshot source and monitor', (handle) => {
     const rules = async () => replyRulesFor((await getSourceByName(db, 'sms'))!);
     expect(await rules()).toMatchObject({ limit: 5000, threads: false });
     const set = await run('source set sms reply-limit 160', 'admin');
-    expect(set.text).toContain('*sms*: no reply URL: replies cannot be sent');
+    expect(set.text).toContain('*sms*: replies go to each post’s own `reply_url` (no source reply URL set)');
     expect(set.text).toContain('at most 160 characters, one message');
     const threaded = await run('source set SMS reply-threads on', 'admin');
     expect(threaded.text).toContain('at most 160 characters, longer ones as a thread');
@@ -148,6 +148,7 @@ describeEachDatabase('/earshot source and monitor', (handle) => {
       ['source set sms reply-limit lots', 'from 1 to 100,000'],
       ['source set sms reply-limit 2.5', 'from 1 to 100,000'],
       ['source set sms reply-threads maybe', 'reply-threads on'],
+      ['source set sms reply-threads constructor', 'reply-threads on'],
       ['source set sms colour blue', 'Usage'],
       ['source set sms reply-limit', 'Usage'],
       ['source set nosuch reply-limit 10', 'no source named'],

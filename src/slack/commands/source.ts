@@ -102,9 +102,11 @@ export const sourceCommand: Subcommand = {
         const limit = /^\d+$/.test(value.replace(/,/g, '')) ? Number(value.replace(/,/g, '')) : Number.NaN;
         source = await setSourceReplyRules(db, actor, name, { limit });
       } else if (what === 'reply-threads') {
-        const on = { on: true, off: false }[value.toLowerCase()];
-        if (on === undefined) throw new AppError('invalid_input', 'Say `reply-threads on` or `reply-threads off`.');
-        source = await setSourceReplyRules(db, actor, name, { threads: on });
+        const word = value.toLowerCase();
+        if (word !== 'on' && word !== 'off') {
+          throw new AppError('invalid_input', 'Say `reply-threads on` or `reply-threads off`.');
+        }
+        source = await setSourceReplyRules(db, actor, name, { threads: word === 'on' });
       } else throw new AppError('invalid_input', USAGE);
       return { text: `*${safeMrkdwn(source.name, 40)}*: ${replyLine(source)}`, responseType: 'ephemeral' };
     }
@@ -130,7 +132,7 @@ function replyLine(source: Source): string {
   const url = typeof source.settings?.replyUrl === 'string' ? source.settings.replyUrl : null;
   const where = url
     ? `replies go to \`${safeMrkdwn(url, 300)}\``
-    : 'no reply URL: replies cannot be sent (`set … reply-url`)';
+    : 'replies go to each post’s own `reply_url` (no source reply URL set)';
   const how = rules.threads ? 'longer ones as a thread' : 'one message';
   return `${where} · at most ${rules.limit.toLocaleString('en')} characters, ${how}`;
 }

@@ -6,6 +6,8 @@ import { authors, items, tickets } from '../db/schema/index.js';
 export interface TicketExcerpt {
   handle: string | null;
   displayName: string | null;
+  /** On the VIP list: the listing marks the author ⭐. */
+  vip: boolean;
   /** The first customer message, unescaped and untruncated: the renderer does both. */
   text: string;
   /** That message's triage (its PII spans index into `text`). */
@@ -21,7 +23,7 @@ export async function getTicketExcerpts(
   if (ticketIds.length === 0) return excerpts;
   const ids = [...new Set(ticketIds)];
   const people = await db
-    .select({ id: tickets.id, handle: authors.handle, displayName: authors.displayName })
+    .select({ id: tickets.id, handle: authors.handle, displayName: authors.displayName, vip: authors.vip })
     .from(tickets)
     .innerJoin(authors, eq(authors.id, tickets.authorId))
     .where(inArray(tickets.id, ids));
@@ -36,6 +38,7 @@ export async function getTicketExcerpts(
     excerpts.set(person.id, {
       handle: person.handle,
       displayName: person.displayName,
+      vip: person.vip,
       text: message?.text ?? '',
       triage: message?.triage ?? null,
     });

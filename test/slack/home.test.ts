@@ -60,6 +60,7 @@ function ticket(id: number, overrides: Partial<Ticket> = {}): Ticket {
 const hostile: TicketExcerpt = {
   handle: '<!here>',
   displayName: null,
+  vip: true,
   text: '<!channel> refund now <@U999> <https://evil|bank.com> card 4111 1111 1111 1111',
   triage: null,
 };
@@ -78,7 +79,10 @@ describe('App Home', () => {
         slaWarnings: [ticket(4, { firstResponseDueAt: new Date(NOW.getTime() - 5 * 60_000) })],
         totals: { mine: 1, unclaimed: 2, slaWarnings: 1 },
       },
-      excerpts: new Map([[2, hostile]]),
+      excerpts: new Map([
+        [2, hostile],
+        [3, { ...hostile, handle: 'plain_pat', vip: false }],
+      ]),
       maskPii: true,
     });
     expect(view.type).toBe('home');
@@ -89,6 +93,9 @@ describe('App Home', () => {
     expect(json).toContain('Unclaimed queue (2)');
     expect(json).toContain('first reply overdue by 5m');
     expect(json).toContain('first reply due in 20m');
+    expect(json).toContain(':star: @&lt;!here&gt;: ');
+    expect(json).toContain('\\n@plain_pat: ');
+    expect(json.match(/:star:/g)).toHaveLength(1);
     for (const bad of ['<!channel>', '<!here>', '<@U999>', '<https://evil', '4111 1111'])
       expect(json).not.toContain(bad);
     const openButtons = (view.blocks as KnownBlock[]).filter(

@@ -40,7 +40,7 @@ export function slaNote(
 
 /**
  * One line per ticket: id, priority, category, status, who holds it, age, SLA, and who wrote what
- * (escaped and short). Customer text only ever enters through `safeMrkdwn`.
+ * (escaped and short; a VIP with a star). Customer text only ever enters through `safeMrkdwn`.
  */
 export function ticketLine(
   ticket: Ticket,
@@ -64,7 +64,7 @@ export function ticketLine(
   if (!excerpt) return facts;
   const who = excerpt.handle ? `@${excerpt.handle}` : (excerpt.displayName ?? 'someone');
   const text = options.maskPii ? maskPii(excerpt.text, piiSpansOf(excerpt.triage)) : excerpt.text;
-  return `${facts}\n${safeMrkdwn(who, 60)}: ${safeMrkdwn(text.replace(/\s+/g, ' '), 160)}`;
+  return `${facts}\n${excerpt.vip ? ':star: ' : ''}${safeMrkdwn(who, 60)}: ${safeMrkdwn(text.replace(/\s+/g, ' '), 160)}`;
 }
 
 export interface TicketListOptions {

@@ -119,8 +119,10 @@ export function buildCrisisAlertCard(
   ];
   const fields = [];
   if (d.topTopics.length > 0) {
-    const topics = d.topTopics.map((t) => `${safeMrkdwn(t.topic, 60)} (${t.count})`).join(', ');
-    fields.push({ type: 'mrkdwn' as const, text: `*Top topics*\n${topics}` });
+    // One post (an influencer's) gives every topic a count of 1: the counts would say nothing.
+    const counted = d.topTopics.some((t) => t.count > 1);
+    const topics = d.topTopics.map((t) => `${safeMrkdwn(t.topic, 60)}${counted ? ` (${t.count})` : ''}`).join(', ');
+    fields.push({ type: 'mrkdwn' as const, text: `*${counted ? 'Top topics' : 'Topics'}*\n${topics}` });
   }
   if (d.topTerms.length > 0) {
     const terms = d.topTerms.map((t) => `${safeMrkdwn(t.term, 40)} (${t.count})`).join(', ');

@@ -272,6 +272,7 @@ describe('crisis alert card', () => {
     expect(json).toContain('<https://slack.com/archives/C0FEED/p1700000000000100|#5>');
     expect(json).toContain('#6');
     expect(json).toContain('▁▁▁▁▁▁▁▂█');
+    expect(json).toContain('*Top topics*\\noutage (42)');
     for (const id of [ACTIONS.crisisAcknowledge, ACTIONS.crisisIncident, ACTIONS.crisisSnooze, ACTIONS.crisisResolve]) {
       expect(json).toContain(id);
     }
@@ -314,6 +315,18 @@ describe('crisis alert card', () => {
       },
     };
     const masked = JSON.stringify(buildCrisisAlertCard(view).blocks);
+    // One post gives each topic a count of 1: the card lists them without it.
+    const single = {
+      ...view,
+      details: {
+        ...view.details,
+        topTopics: [
+          { topic: 'refund', count: 1 },
+          { topic: 'card', count: 1 },
+        ],
+      },
+    };
+    expect(JSON.stringify(buildCrisisAlertCard(single).blocks)).toContain('*Topics*\\nrefund, card"');
     expect(masked).not.toContain('dana.k@example.com');
     expect(masked).not.toContain('7946 0958');
     expect(masked).not.toContain('4111 1111');

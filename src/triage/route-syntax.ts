@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { unescapeCustomerWords } from '../slack/commands/customer-words.js';
 import { normalizeTags } from '../tickets/tags.js';
 import type { RoutingConditions } from './routing.js';
 
@@ -113,7 +114,7 @@ export interface RouteTestSpec {
 
 /**
  * `source=x tags=vip,billing author=@dana my refund never came` → the options, then the sample
- * text as typed. Slack's escaping of a handle that matches a workspace member (`<@U1|dana>`) is undone.
+ * text as typed. Slack's escaping of the author (`<@U1|dana>`, `<mailto:…>`) is undone.
  */
 export function parseRouteTest(input: string): RouteTestSpec {
   const spec: RouteTestSpec = { text: '', source: null, tags: [], author: null };
@@ -125,7 +126,7 @@ export function parseRouteTest(input: string): RouteTestSpec {
     const key = option[1]!.toLowerCase();
     if (key === 'source') spec.source = value.toLowerCase();
     else if (key === 'tags') spec.tags = normalizeTags(value.split(',').filter(Boolean));
-    else spec.author = value.replace(/^<@[UW][A-Z0-9]+\|([^>]+)>$/, '$1').replace(/^@/, '');
+    else spec.author = unescapeCustomerWords(value).replace(/^@/, '');
     rest = rest.slice(option[0].length);
   }
   spec.text = rest.trim();

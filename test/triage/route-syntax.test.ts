@@ -67,6 +67,9 @@ describe('parseRouteTest', () => {
     });
     expect(parseRouteTest('author=<@U123|Dana_K> source=x hello')).toMatchObject({ author: 'Dana_K', source: 'x' });
     expect(parseRouteTest('author=@acme hello')).toMatchObject({ author: 'acme', text: 'hello' });
+    expect(parseRouteTest('author=<mailto:Jo@Example.com|Jo@Example.com> hi')).toMatchObject({
+      author: 'Jo@Example.com',
+    });
     expect(parseRouteTest('the source=x is in the text')).toEqual({
       source: null,
       tags: [],

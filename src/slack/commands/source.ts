@@ -99,7 +99,8 @@ export const sourceCommand: Subcommand = {
       let source: Source;
       if (what === 'reply-url') source = await setSourceReplyUrl(db, actor, name, unwrapUrl(value));
       else if (what === 'reply-limit') {
-        const limit = /^\d+$/.test(value.replace(/,/g, '')) ? Number(value.replace(/,/g, '')) : Number.NaN;
+        const digits = value.replace(/,/g, '');
+        const limit = /^\d+$/.test(digits) ? Number(digits) : Number.NaN;
         source = await setSourceReplyRules(db, actor, name, { limit });
       } else if (what === 'reply-threads') {
         const word = value.toLowerCase();

@@ -36,6 +36,11 @@ function entryLabel(entry: Pick<VipEntry, 'handle' | 'source'>): string {
   return `*@${safeMrkdwn(entry.handle, 100)}* ${where}`;
 }
 
+/** `1 known author is`, `2 known authors are`. */
+function knownAuthorsAre(count: number): string {
+  return count === 1 ? '1 known author is' : `${count} known authors are`;
+}
+
 function listLine(entry: VipEntry): string {
   const at = Math.floor(entry.createdAt.getTime() / 1000);
   const known = entry.knownAuthors === 0 ? 'not seen yet' : `${entry.knownAuthors} known`;
@@ -77,7 +82,7 @@ export const vipCommand: Subcommand = {
       const known =
         entry.knownAuthors === 0
           ? 'No author of that handle has posted yet; their first post will be flagged.'
-          : `${entry.knownAuthors === 1 ? '1 known author is' : `${entry.knownAuthors} known authors are`} flagged.`;
+          : `${knownAuthorsAre(entry.knownAuthors)} flagged.`;
       return {
         text:
           `:star: ${entryLabel(entry)} is a VIP${entry.note ? ` (${safeMrkdwn(entry.note, 200)})` : ''}. ${known} ` +
@@ -89,10 +94,7 @@ export const vipCommand: Subcommand = {
       const parsed = parseVipArgs(rest);
       if (parsed.note) throw new AppError('invalid_input', USAGE);
       const { entry, authors } = await removeVip(db, actor, parsed);
-      const cleared =
-        authors === 0
-          ? ''
-          : ` ${authors === 1 ? '1 known author is' : `${authors} known authors are`} no longer flagged.`;
+      const cleared = authors === 0 ? '' : ` ${knownAuthorsAre(authors)} no longer flagged.`;
       return { text: `${entryLabel(entry)} is off the VIP list.${cleared}` };
     }
     throw new AppError('invalid_input', USAGE);

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
@@ -44,7 +45,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 async function openPglite(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   const memory = options.dataDir.startsWith('memory://');
   if (!memory) mkdirSync(options.dataDir, { recursive: true });
-  const client = memory ? new PGlite() : new PGlite(options.dataDir);
+  // pg_trgm serves `/earshot find` (migration 0011); a server has it in contrib, PGlite as a bundle.
+  const extensions = { pg_trgm };
+  const client = memory ? new PGlite({ extensions }) : new PGlite(options.dataDir, { extensions });
   await client.waitReady;
   const db = drizzlePglite({ client, schema }) as unknown as Database;
   return {

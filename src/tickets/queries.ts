@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, ilike, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, ilike, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { union } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/database.js';
 import { authors, items, sources, ticketEvents, tickets } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
@@ -117,27 +118,57 @@ export async function findTickets(db: Database, query: string, options: { limit:
     const ticket = await getTicket(db, Number(byId[1]));
     return ticket ? [ticket] : [];
   }
-  if (q.startsWith('@')) {
-    const handle = q.slice(1);
-    return db
-      .select({ ticket: tickets })
-      .from(tickets)
-      .innerJoin(authors, eq(authors.id, tickets.authorId))
-      .where(or(sql`lower(${authors.handle}) = ${handle.toLowerCase()}`, eq(authors.externalId, handle)))
-      .orderBy(desc(tickets.createdAt))
-      .limit(options.limit)
-      .then((rows) => rows.map((row) => row.ticket));
-  }
+  if (q.startsWith('@')) return findByAuthorQuery(db, q.slice(1), options.limit);
   if (q.length < 2) return [];
-  const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return findByTextQuery(db, q, options.limit);
+}
+
+/** An author's tickets, by handle (case ignored) or by the source's id for them. */
+export function findByAuthorQuery(db: Database, handle: string, limit: number) {
+  // A union rather than an OR, so each side reads its own index. The external id's unique index
+  // leads with source_id: naming every source (a handful) lets it be probed once per source instead
+  // of read whole.
+  const authorIds = union(
+    db.select({ id: authors.id }).from(authors).where(sql`lower(${authors.handle}) = ${handle.toLowerCase()}`),
+    db
+      .select({ id: authors.id })
+      .from(authors)
+      .where(
+        and(
+          sql`${authors.sourceId} = any(array(select ${sources.id} from ${sources}))`,
+          eq(authors.externalId, handle),
+        ),
+      ),
+  );
   return db
-    .selectDistinct({ ticket: tickets })
+    .select()
     .from(tickets)
-    .innerJoin(items, eq(items.ticketId, tickets.id))
-    .where(ilike(items.text, pattern))
+    .where(inArray(tickets.authorId, authorIds))
     .orderBy(desc(tickets.createdAt))
-    .limit(options.limit)
-    .then((rows) => rows.map((row) => row.ticket));
+    .limit(limit);
+}
+
+/** Tickets any of whose messages contain `words` (case ignored, taken literally). */
+export function findByTextQuery(db: Database, words: string, limit: number) {
+  const pattern = `%${words.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  // A semi-join, not a DISTINCT over the join: PostgreSQL either reads the few matching items from
+  // the trigram index (items_text_trgm_idx) or, for common words, walks tickets newest first and
+  // stops at the limit.
+  return db
+    .select()
+    .from(tickets)
+    .where(
+      inArray(
+        tickets.id,
+        // `ticket_id is not null` says nothing new here; it lets PostgreSQL use the partial index.
+        db
+          .select({ id: items.ticketId })
+          .from(items)
+          .where(and(isNotNull(items.ticketId), ilike(items.text, pattern))),
+      ),
+    )
+    .orderBy(desc(tickets.createdAt))
+    .limit(limit);
 }
 
 /** One customer's history on a source: all their tickets, newest first. */

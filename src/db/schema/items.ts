@@ -50,5 +50,10 @@ export const items = pgTable(
     index('items_received_idx').on(t.receivedAt),
     // Erasing one author (`/earshot forget`) and retention's author check find items by author.
     index('items_author_idx').on(t.authorId),
+    // `/earshot find <words>` matches anywhere in the text (ILIKE '%…%'), which a b-tree cannot
+    // serve: without trigrams every search reads every item. Needs pg_trgm (migration 0011). Partial:
+    // find searches tickets, and an item enters the index once, when triage attaches it (the update
+    // that sets ticket_id writes new index entries anyway), not a second time on its receipt.
+    index('items_text_trgm_idx').using('gin', t.text.op('gin_trgm_ops')).where(sql`${t.ticketId} is not null`),
   ],
 );

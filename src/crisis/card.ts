@@ -1,6 +1,6 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { ticketLink } from '../sla/notifications.js';
-import { maskPii } from '../slack/blocks/format.js';
+import { maskPii, plural } from '../slack/blocks/format.js';
 import { ACTIONS, BLOCK_IDS } from '../slack/ids.js';
 import { escapeMrkdwn, safeMrkdwn, truncate } from '../slack/mrkdwn.js';
 import type { Ticket } from '../tickets/types.js';
@@ -153,13 +153,25 @@ export function buildCrisisAlertCard(
     const url = safeUrl(sample.url);
     const link = url ? ` · <${url}|original>` : '';
     const ticket = sample.ticketId ? ` · ticket #${sample.ticketId}` : '';
-    blocks.push({
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: `> ${safeMrkdwn((mask ? maskPii(sample.text, findPii(sample.text)) : sample.text).replace(/\s+/g, ' '), 400)}\n_${who}, ${sample.followers.toLocaleString('en-US')} followers, ${escapeMrkdwn(sample.sentiment)}${ticket}${link}_`,
+    blocks.push(
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `> ${safeMrkdwn((mask ? maskPii(sample.text, findPii(sample.text)) : sample.text).replace(/\s+/g, ' '), 400)}`,
+        },
       },
-    });
+      // The byline as context, not italics: a handle with an underscore would end the span inside it.
+      {
+        type: 'context',
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: `${who}, ${sample.followers.toLocaleString('en-US')} followers, ${escapeMrkdwn(sample.sentiment)}${ticket}${link}`,
+          },
+        ],
+      },
+    );
   }
   if (d.ticketIds.length > 0) {
     const known = new Map((options.tickets ?? []).map((t) => [t.id, t]));
@@ -175,7 +187,7 @@ export function buildCrisisAlertCard(
   const state = statusLine(alert);
   if (state) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: state }] });
   if (alert.status !== 'resolved') blocks.push(buttons(alert));
-  const text = `${mention}${icon} ${escapeMrkdwn(title)}: ${d.count} posts in ${d.windowMinutes} min (usual ${round(d.mean)})`;
+  const text = `${mention}${icon} ${escapeMrkdwn(title)}: ${plural(d.count, 'post')} in ${d.windowMinutes} min (usual ${round(d.mean)})`;
   return { text, blocks };
 }
 

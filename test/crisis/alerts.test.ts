@@ -252,8 +252,8 @@ describe('crisis alert card', () => {
           samples: [
             {
               text: 'Down again <@U123> <https://evil|bank.com>',
-              author: '@dana',
-              url: 'https://x.com/dana/status/1',
+              author: '@dana_k',
+              url: 'https://x.com/dana_k/status/1',
               followers: 1200,
               sentiment: 'negative',
               ticketId: 5,
@@ -269,6 +269,10 @@ describe('crisis alert card', () => {
     expect(card.text).toContain('<!subteam^S0ONCALL>');
     expect(json).toContain('*42* posts in the last 15 min against a usual *6.1* (×6.9, z 11.2)');
     expect(json).toContain('Down again &lt;@U123&gt; &lt;https://evil|bank.com&gt;');
+    // The byline is a context line: italics would end at the underscore inside the handle.
+    expect(json).toContain(
+      '{"type":"context","elements":[{"type":"mrkdwn","text":"@dana_k, 1,200 followers, negative · ticket #5 · <https://x.com/dana_k/status/1|original>"}]}',
+    );
     expect(json).toContain('<https://slack.com/archives/C0FEED/p1700000000000100|#5>');
     expect(json).toContain('#6');
     expect(json).toContain('▁▁▁▁▁▁▁▂█');
@@ -320,6 +324,7 @@ describe('crisis alert card', () => {
       ...view,
       details: {
         ...view.details,
+        count: 1,
         topTopics: [
           { topic: 'refund', count: 1 },
           { topic: 'card', count: 1 },
@@ -327,6 +332,8 @@ describe('crisis alert card', () => {
       },
     };
     expect(JSON.stringify(buildCrisisAlertCard(single).blocks)).toContain('*Topics*\\nrefund, card"');
+    expect(buildCrisisAlertCard(single).text).toContain(': 1 post in 15 min');
+    expect(buildCrisisAlertCard(view).text).toContain(': 12 posts in 15 min');
     expect(masked).not.toContain('dana.k@example.com');
     expect(masked).not.toContain('7946 0958');
     expect(masked).not.toContain('4111 1111');

@@ -46,7 +46,7 @@ describeEachDatabase('/earshot source and monitor', (handle) => {
     expect(created.text).toContain('/ingest/app-reviews');
     expect(created.text).toContain(source!.secret!);
     const listed = await run('source list', 'agent');
-    expect(listed.text).toContain('app-reviews');
+    expect(listed.text).toMatch(/^1 source\n• \*app-reviews\* \(webhook\)/);
     expect(listed.text).not.toContain(source!.secret!);
     const refused = await run('source add webhook other', 'lead');
     expect(refused.text).toContain('admin');

@@ -14,6 +14,11 @@ export function formatDuration(ms: number): string {
   return `${mins}m`;
 }
 
+/** `1 source`, `2 sources`: a count with its noun, singular for one. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 /** 950, 1.2k, 120k, 3.4M. */
 export function formatCount(n: number): string {
   if (n < 1000) return String(n);

@@ -1,14 +1,11 @@
 import { routingFromConfig } from '../../crisis/job.js';
 import { AppError } from '../../errors.js';
 import { forgetAuthor } from '../../privacy/forget.js';
+import { plural } from '../blocks/format.js';
 import { safeMrkdwn } from '../mrkdwn.js';
 import type { Subcommand } from './types.js';
 
 const USAGE = 'Usage: `/earshot forget <source> <author>`, the author as their handle or the source’s id for them.';
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
 
 /**
  * `forget <source> <author>` (admins): a privacy request. Erases the author's posts, identity and

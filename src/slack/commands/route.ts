@@ -93,17 +93,19 @@ async function testRoute(ctx: CommandContext, input: string) {
     t.urgency.length ? `*Urgency* ${t.urgency.join(', ')}` : null,
     t.topics.length ? `*Topics* ${safeMrkdwn(t.topics.join(', '), 300)}` : null,
     `*Route* ${assessment.rule ? `rule ${assessment.rule.id} (${safeMrkdwn(assessment.rule.name, 80)})` : 'no rule matched: default channel'} → ${channelRef(assessment.channel)}${assessment.tags.length ? `, tags ${safeMrkdwn(assessment.tags.join(', '), 300)}` : ''}${assessment.notify ? `, notifies ${mentionRef(assessment.notify)}` : ''}`,
-    source || spec.tags.length || author
-      ? `_As if from ${source ? safeMrkdwn(source.name, 60) : 'any source'}${spec.tags.length ? ` with tags ${safeMrkdwn(spec.tags.join(', '), 200)}` : ''}${author ? `, by ${describeAuthor(author)}` : ''}._`
-      : null,
   ].filter(Boolean);
-  return {
-    text: `Route test: ${assessment.priority} → ${assessment.channel}`,
-    blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `> ${safeMrkdwn(spec.text, 500)}` } },
-      { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } },
-    ] satisfies KnownBlock[],
-  };
+  // A context line, not italics: a handle, source or tag with an underscore (@small_biz_sara) would
+  // end an italic span halfway through it.
+  const asIf =
+    source || spec.tags.length || author
+      ? `As if from ${source ? safeMrkdwn(source.name, 60) : 'any source'}${spec.tags.length ? ` with tags ${safeMrkdwn(spec.tags.join(', '), 200)}` : ''}${author ? `, by ${describeAuthor(author)}` : ''}.`
+      : null;
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `> ${safeMrkdwn(spec.text, 500)}` } },
+    { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } },
+  ];
+  if (asIf) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: asIf }] });
+  return { text: `Route test: ${assessment.priority} → ${assessment.channel}`, blocks };
 }
 
 /** `@dana (known: VIP, verified, 1,200 followers)`, or `@new (not seen yet)`. */

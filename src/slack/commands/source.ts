@@ -11,6 +11,7 @@ import {
 } from '../../sources/sources.js';
 import { requirePermission } from '../../tickets/permissions.js';
 import type { Source } from '../../tickets/types.js';
+import { plural } from '../blocks/format.js';
 import { safeMrkdwn } from '../mrkdwn.js';
 import type { CommandContext, Subcommand } from './types.js';
 
@@ -58,7 +59,7 @@ export const sourceCommand: Subcommand = {
         const state = s.enabled ? '' : ' (disabled: deliveries get 404)';
         return `• *${safeMrkdwn(s.name, 40)}* (${s.kind})${where}${state}${s.kind === 'webhook' ? `\n   ${replyLine(s)}` : ''}`;
       });
-      return { text: `${sources.length} sources\n${lines.join('\n')}`, responseType: 'ephemeral' };
+      return { text: `${plural(sources.length, 'source')}\n${lines.join('\n')}`, responseType: 'ephemeral' };
     }
     if (verb === 'add') {
       requirePermission(actor, 'source.manage');

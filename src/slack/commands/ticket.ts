@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { AppError } from '../../errors.js';
 import { getTicketView, getTimeline } from '../../tickets/queries.js';
+import { plural } from '../blocks/format.js';
 import { LIMITS } from '../blocks/limits.js';
 import { buildThreadLine } from '../blocks/thread-line.js';
 import { buildTicketCard, TICKET_ACTIONS_BLOCK_PREFIX } from '../blocks/ticket-card.js';
@@ -61,7 +62,7 @@ export const ticketCommand: Subcommand = {
           text:
             events.length > recent.length
               ? `*Timeline* (last ${recent.length} of ${events.length} events)`
-              : `*Timeline* (${events.length} events)`,
+              : `*Timeline* (${plural(events.length, 'event')})`,
         },
       ],
     };

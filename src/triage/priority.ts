@@ -134,15 +134,18 @@ function priorityFor(score: number, thresholds: PriorityWeights['thresholds']): 
   return 'P4';
 }
 
-/** 1234 → "1.2k", 120000 → "120k", 2500000 → "2.5M". */
+/**
+ * 950, 1.2k, 24.8k, 120k, 2.5M: follower counts as the priority reasons and the card's byline both
+ * show them, so one card never reads "25k followers" beside "24.8k followers".
+ */
 export function formatCount(n: number): string {
-  if (n >= 1_000_000) return `${trim(n / 1_000_000)}M`;
-  if (n >= 1_000) return `${trim(n / 1_000)}k`;
-  return String(n);
+  if (n < 1000) return String(n);
+  if (n < 1_000_000) return `${trim(n / 1000)}k`;
+  return `${trim(n / 1_000_000)}M`;
 }
 
 function trim(value: number): string {
-  return value >= 10 ? String(Math.round(value)) : String(Math.round(value * 10) / 10);
+  return value >= 100 ? String(Math.round(value)) : String(Math.round(value * 10) / 10);
 }
 
 function ordinal(n: number): string {

@@ -95,12 +95,7 @@ describe('scorePriority', () => {
   });
 
   it('formats counts the way the card shows them', () => {
-    expect([formatCount(950), formatCount(1_234), formatCount(120_000), formatCount(2_500_000)]).toEqual([
-      '950',
-      '1.2k',
-      '120k',
-      '2.5M',
-    ]);
+    expect([950, 1_234, 24_800, 120_000, 2_500_000].map(formatCount)).toEqual(['950', '1.2k', '24.8k', '120k', '2.5M']);
   });
 });
 

@@ -19,16 +19,8 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** 950, 1.2k, 120k, 3.4M. */
-export function formatCount(n: number): string {
-  if (n < 1000) return String(n);
-  if (n < 1_000_000) return `${trim(n / 1000)}k`;
-  return `${trim(n / 1_000_000)}M`;
-}
-
-function trim(value: number): string {
-  return value >= 100 ? String(Math.round(value)) : String(Math.round(value * 10) / 10);
-}
+/** Counts on cards read as in the priority reasons beside them. */
+export { formatCount } from '../../triage/priority.js';
 
 export type SlaPhase = 'first_response' | 'resolution' | 'done' | 'none';
 

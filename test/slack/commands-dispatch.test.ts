@@ -149,9 +149,14 @@ describeEachDatabase('slash command dispatch', (handle) => {
     expect((await run(agent, 'find')).text).toContain('Say what to find');
     const shown = await run(viewer, `ticket ${ticket.id}`);
     const json = JSON.stringify(shown.blocks);
-    expect(json).toContain('Timeline');
+    expect(json).toContain('*Timeline* (2 events)');
     expect(json).toContain('claimed');
     expect(json).not.toContain('ticket_actions:');
+    const { ticket: fresh } = await ingestFixture(
+      db,
+      inboundFixture(source.id, { text: 'Just arrived', author: { externalId: 'q2', handle: 'rowan' } }),
+    );
+    expect(JSON.stringify((await run(viewer, `ticket ${fresh.id}`)).blocks)).toContain('*Timeline* (1 event)');
     expect((await run(viewer, 'ticket 999999')).text).toContain('does not exist');
   });
 

@@ -160,6 +160,28 @@ describeEachDatabase('slash command dispatch', (handle) => {
     expect((await run(viewer, 'ticket 999999')).text).toContain('does not exist');
   });
 
+  it('find lists the 20 newest matches and says when more match', async () => {
+    const db = handle().db;
+    const source = await seedSource(db);
+    const ids: number[] = [];
+    for (let i = 0; i < 21; i += 1) {
+      const { ticket } = await ingestFixture(
+        db,
+        inboundFixture(source.id, { text: `My parcel went missing, try ${i}`, author: { externalId: `parcel-${i}` } }),
+      );
+      ids.push(ticket.id);
+    }
+    const found = await run(agent, 'find parcel went missing');
+    const json = JSON.stringify(found.blocks);
+    expect(found.text).toContain('(the 20 newest; more match)');
+    expect(json).toContain('These are the 20 newest; more tickets match.');
+    for (const id of ids.slice(1)) expect(json).toContain(`*#${id}*`);
+    expect(json).not.toContain(`*#${ids[0]}*`);
+    // Exactly as many as it lists: no note.
+    const fewer = await run(agent, 'find try 1');
+    expect(JSON.stringify(fewer.blocks)).not.toContain('more tickets match');
+  });
+
   it('summarizes counts and the median first response; sharing needs report.share', async () => {
     const db = handle().db;
     const source = await seedSource(db);

@@ -1,30 +1,15 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
-import { type Database, rowsOf } from '../../src/db/database.js';
+import { rowsOf } from '../../src/db/database.js';
 import { authors } from '../../src/db/schema/index.js';
 import { findByAuthorQuery, findByTextQuery, findTickets } from '../../src/tickets/queries.js';
 import { describeEachDatabase } from '../helpers/database.js';
 import { seedSource } from '../helpers/fixtures.js';
-
-/** Every node of an EXPLAIN (FORMAT JSON) plan, depth first. */
-function planNodes(plan: Record<string, unknown>): Record<string, unknown>[] {
-  const children = (plan.Plans as Record<string, unknown>[] | undefined) ?? [];
-  return [plan, ...children.flatMap(planNodes)];
-}
-
-async function planOf(db: Database, query: { getSQL(): SQL }): Promise<Record<string, unknown>[]> {
-  const [explained] = rowsOf<{ 'QUERY PLAN': [{ Plan: Record<string, unknown> }] | string }>(
-    await db.execute(sql`explain (format json) ${query.getSQL()}`),
-  );
-  const raw = explained!['QUERY PLAN'];
-  return planNodes((typeof raw === 'string' ? JSON.parse(raw) : raw)[0].Plan);
-}
+import { explainNodes, indexNames, type PlanNode } from '../helpers/query-plan.js';
 
 /** Whether the plan reads the whole of `table` (a sequential scan of it). */
-const scansWhole = (nodes: Record<string, unknown>[], table: string) =>
+const scansWhole = (nodes: PlanNode[], table: string) =>
   nodes.some((node) => node['Relation Name'] === table && node['Node Type'] === 'Seq Scan');
-const indexNames = (nodes: Record<string, unknown>[]) =>
-  [...new Set(nodes.flatMap((node) => (node['Index Name'] ? [String(node['Index Name'])] : [])))].sort();
 
 describeEachDatabase('/earshot find on a long history', (handle) => {
   it('reads words from the trigram index and authors from their indexes, not every row', async () => {
@@ -54,20 +39,20 @@ describeEachDatabase('/earshot find on a long history', (handle) => {
 
     // A rare word (one customer's order number): the items come from the trigram index.
     const orderNumber = needle!.text.split(' ')[1]!.slice(0, 12);
-    const byText = await planOf(db, findByTextQuery(db, orderNumber, 10));
+    const byText = await explainNodes(db, findByTextQuery(db, orderNumber, 10));
     expect(scansWhole(byText, 'items')).toBe(false);
     expect(indexNames(byText)).toContain('items_text_trgm_idx');
     expect((await findTickets(db, orderNumber.toUpperCase(), { limit: 10 })).map((t) => t.id)).toEqual([
       needle!.ticket_id,
     ]);
     // Words no one wrote: an empty answer from the index, not from reading 20,000 messages.
-    const absent = await planOf(db, findByTextQuery(db, 'zebra-coloured parcel', 10));
+    const absent = await explainNodes(db, findByTextQuery(db, 'zebra-coloured parcel', 10));
     expect(scansWhole(absent, 'items')).toBe(false);
     expect(await findTickets(db, 'zebra-coloured parcel', { limit: 10 })).toEqual([]);
 
     // By handle and by the source's id for the author: both sides of the union use an index.
     for (const who of ['customer12345', 'user-12345']) {
-      const byAuthor = await planOf(db, findByAuthorQuery(db, who, 10));
+      const byAuthor = await explainNodes(db, findByAuthorQuery(db, who, 10));
       expect(scansWhole(byAuthor, 'authors')).toBe(false);
       expect(scansWhole(byAuthor, 'tickets')).toBe(false);
       expect((await findTickets(db, `@${who}`, { limit: 10 })).map((t) => t.id)).toEqual([needle!.ticket_id]);

@@ -6,16 +6,7 @@ import { listOpenQueue, openQueueQuery } from '../../src/tickets/queries.js';
 import type { Ticket } from '../../src/tickets/types.js';
 import { describeEachDatabase } from '../helpers/database.js';
 import { inboundFixture, ingestFixture, seedSource } from '../helpers/fixtures.js';
-
-interface PlanNode {
-  'Node Type': string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-
-function nodesOf(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodesOf)];
-}
+import { explainNodes } from '../helpers/query-plan.js';
 
 const ROWS = 4000;
 
@@ -41,15 +32,11 @@ describeEachDatabase('open queue', (handle) => {
     await db.execute(sql`analyze tickets`);
 
     for (const unclaimedOnly of [false, true]) {
-      const plan = await db.transaction(async (tx) => {
+      const nodes = await db.transaction(async (tx) => {
         // Deterministic on any data size: the planner must find an index path to avoid a full scan.
         await tx.execute(sql`set local enable_seqscan = off`);
-        const result = await tx.execute(sql`explain (format json) ${openQueueQuery(tx, { limit: 25, unclaimedOnly })}`);
-        const [row] = rowsOf<{ 'QUERY PLAN': unknown }>(result);
-        const raw = row?.['QUERY PLAN'];
-        return (typeof raw === 'string' ? JSON.parse(raw) : raw) as [{ Plan: PlanNode }];
+        return explainNodes(tx, openQueueQuery(tx, { limit: 25, unclaimedOnly }));
       });
-      const nodes = nodesOf(plan[0].Plan);
       expect(nodes.map((n) => n['Node Type'])).not.toContain('Sort');
       expect(nodes.map((n) => n['Node Type'])).not.toContain('Incremental Sort');
       expect(nodes.find((n) => n['Node Type'] === 'Index Scan')?.['Index Name']).toBe('tickets_open_queue_idx');

@@ -6,15 +6,10 @@ import { DEFAULT_SLA_TARGETS } from '../../src/sla/policy.js';
 import { runSlaSweep, slaCandidateQuery } from '../../src/sla/sweep.js';
 import { describeEachDatabase } from '../helpers/database.js';
 import { seedSource } from '../helpers/fixtures.js';
+import { explainNodes, indexNames } from '../helpers/query-plan.js';
 
 const NOW = new Date('2026-03-02T10:00:00Z');
 const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000);
-
-/** Every node of an EXPLAIN (FORMAT JSON) plan, depth first. */
-function planNodes(plan: Record<string, unknown>): Record<string, unknown>[] {
-  const children = (plan.Plans as Record<string, unknown>[] | undefined) ?? [];
-  return [plan, ...children.flatMap(planNodes)];
-}
 
 describeEachDatabase('SLA sweep on a long history', (handle) => {
   it('pages through the tickets with a clock to settle, not through every ticket', async () => {
@@ -56,19 +51,12 @@ describeEachDatabase('SLA sweep on a long history', (handle) => {
       .returning();
     await db.execute(sql`analyze tickets`);
 
-    const [explained] = rowsOf<{ 'QUERY PLAN': [{ Plan: Record<string, unknown> }] | string }>(
-      await db.execute(sql`explain (format json) ${slaCandidateQuery(db, DEFAULT_SLA_TARGETS, NOW)}`),
-    );
-    const raw = explained!['QUERY PLAN'];
-    const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw)[0].Plan;
     // One read of tickets, through the backlog's index alone: directly (the page states its
     // predicate) or as a bitmap of it. Without the index it is a sequential scan of every ticket.
-    const nodes = planNodes(plan);
+    const nodes = await explainNodes(db, slaCandidateQuery(db, DEFAULT_SLA_TARGETS, NOW));
     const reads = nodes.filter((node) => node['Relation Name'] === 'tickets');
     expect(reads.map((node) => node['Node Type'])).toEqual([expect.stringMatching(/^(Index Scan|Bitmap Heap Scan)$/)]);
-    expect([...new Set(nodes.flatMap((node) => (node['Index Name'] ? [node['Index Name']] : [])))]).toEqual([
-      'tickets_sla_live_idx',
-    ]);
+    expect(indexNames(nodes)).toEqual(['tickets_sla_live_idx']);
 
     // And the sweep still finds both: the overdue ticket breaches, the answered one is marked met.
     const result = await runSlaSweep(db, {

@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { sparkline } from '../crisis/detector.js';
 import { formatMinutes } from '../sla/policy.js';
+import { plural } from '../slack/blocks/format.js';
 import { escapeMrkdwn, safeMrkdwn, truncate } from '../slack/mrkdwn.js';
 import type { Change, Durations, LeadSummary, SlaAttainment } from './summarize.js';
 
@@ -139,7 +140,7 @@ export function buildLeadSummaryBlocks(
       ],
     });
   }
-  const text = `${escapeMrkdwn(header)}: ${s.volume.count} ticket${s.volume.count === 1 ? '' : 's'} · Median first response ${duration(s.firstResponse.medianSeconds)} · SLA attainment ${percent(s.sla.firstResponse.attainment)}`;
+  const text = `${escapeMrkdwn(header)}: ${plural(s.volume.count, 'ticket')} · Median first response ${duration(s.firstResponse.medianSeconds)} · SLA attainment ${percent(s.sla.firstResponse.attainment)}`;
   return { text, blocks };
 }
 

@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { BasicSummary } from '../../reports/basic-summary.js';
-import { formatDuration } from './format.js';
+import { formatDuration, plural } from './format.js';
 
 const PERIOD_LABEL: Record<BasicSummary['period'], string> = {
   today: 'Today (since 00:00 UTC)',
@@ -21,7 +21,7 @@ export function buildSummaryMessage(summary: BasicSummary): { text: string; bloc
     summary.medianFirstResponseSeconds === null
       ? 'no replies yet'
       : formatDuration(summary.medianFirstResponseSeconds * 1000);
-  const title = `${PERIOD_LABEL[summary.period]}: ${summary.total} ticket${summary.total === 1 ? '' : 's'}`;
+  const title = `${PERIOD_LABEL[summary.period]}: ${plural(summary.total, 'ticket')}`;
   const lines = [
     `*By status:* ${counts(summary.byStatus)}`,
     `*By category:* ${counts(summary.byCategory)}`,
@@ -35,7 +35,7 @@ export function buildSummaryMessage(summary: BasicSummary): { text: string; bloc
   if (summary.spam > 0) {
     blocks.push({
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: `${summary.spam} spam item${summary.spam === 1 ? '' : 's'} left out.` }],
+      elements: [{ type: 'mrkdwn', text: `${plural(summary.spam, 'spam item')} left out.` }],
     });
   }
   return { text: `${title}. ${lines.join(' ').replace(/\*/g, '')}`, blocks };

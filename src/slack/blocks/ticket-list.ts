@@ -3,7 +3,7 @@ import type { TicketExcerpt } from '../../reports/excerpts.js';
 import type { Ticket } from '../../tickets/types.js';
 import { ACTIONS } from '../ids.js';
 import { safeMrkdwn } from '../mrkdwn.js';
-import { formatDuration, maskPii, piiSpansOf } from './format.js';
+import { formatDuration, maskPii, piiSpansOf, plural } from './format.js';
 import { LIMITS } from './limits.js';
 
 const MESSAGE_BLOCKS = LIMITS.messageBlocks;
@@ -120,5 +120,5 @@ export function buildTicketListMessage(
     };
   }
   const lines = buildTicketList(tickets.slice(0, MESSAGE_BLOCKS - 1), excerpts, options);
-  return { text: `${title}: ${total} ticket${total === 1 ? '' : 's'}`, blocks: [heading, ...lines] };
+  return { text: `${title}: ${plural(total, 'ticket')}`, blocks: [heading, ...lines] };
 }

@@ -8,7 +8,7 @@ import { describeConditions, type RoutingRule } from '../../triage/routing.js';
 import { addRoutingRule, listRoutingRules, removeRoutingRule } from '../../triage/routing-rules.js';
 import type { TriageService } from '../../triage/triage-service.js';
 import { type HandleFacts, handleFacts } from '../../triage/vip-list.js';
-import { formatCount } from '../blocks/format.js';
+import { formatCount, plural } from '../blocks/format.js';
 import { safeMrkdwn } from '../mrkdwn.js';
 import type { CommandContext, Subcommand } from './types.js';
 
@@ -28,7 +28,7 @@ export const routeCommand: Subcommand = {
     if (verb === 'list' || verb === undefined) {
       const rules = await listRoutingRules(db);
       return {
-        text: `${rules.length} routing rule${rules.length === 1 ? '' : 's'}`,
+        text: `${plural(rules.length, 'routing rule')}`,
         blocks: buildRuleList(rules, config.EARSHOT_FEEDBACK_CHANNEL),
       };
     }

@@ -1,7 +1,7 @@
 import type { KnownBlock, ModalView } from '@slack/types';
 import { VIEWS } from '../../ids.js';
 import { safeMrkdwn } from '../../mrkdwn.js';
-import { maskPii, piiSpansOf, safeLink } from '../format.js';
+import { maskPii, piiSpansOf, plural, safeLink } from '../format.js';
 import { chunkEscaped, plain, VIEW_LIMITS } from '../view-parts.js';
 
 /** One message of a conversation, customer's or ours. */
@@ -64,7 +64,7 @@ export function buildFullTextModal(input: FullTextModalInput): ModalView {
   if (omitted > 0) {
     blocks.push({
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: `_${omitted} earlier message${omitted === 1 ? '' : 's'} not shown._` }],
+      elements: [{ type: 'mrkdwn', text: `_${plural(omitted, 'earlier message')} not shown._` }],
     });
   }
   blocks.push(...kept.flat());

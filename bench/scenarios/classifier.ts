@@ -118,7 +118,7 @@ export async function benchClassifier(options: ClassifierOptions): Promise<Scena
       // The whole split trains as the shipped model did; the smoke run's slice trains on its tweets alone.
       slice.length === tweets.length
         ? loadTrainingData(DEFAULT_DATA_DIR)
-        : { sentiment: slice, emotion: [], offensive: [], support: [] },
+        : { sentiment: slice, emotion: [], offensive: [], annotated: [], support: [] },
       options.crossValidation.folds,
     ).macro;
     const metric = `TweetEval sentiment val (${slice.length} tweets), macro recall, embedded ${options.crossValidation.folds}-fold CV`;

@@ -14,6 +14,9 @@ export const DEFAULT_DATA_DIR = join(REPO_ROOT, '..', 'shared', 'data');
 /** The customer-support examples written for Earshot (see data/README.md beside it). */
 export const SUPPORT_SET_PATH = fileURLToPath(new URL('./data/support.jsonl', import.meta.url));
 
+/** Sentiment labels annotated for Earshot on the texts of TweetEval offensive train (see data/README.md). */
+export const ANNOTATED_POOL_PATH = fileURLToPath(new URL('./data/offensive-train-sentiment.tsv', import.meta.url));
+
 export interface LabelledText {
   text: string;
   label: number;
@@ -60,21 +63,42 @@ export function loadSupportSet(path = SUPPORT_SET_PATH): SupportExample[] {
     });
 }
 
-/** What the embedded heads train on: the gold tweets, the support set, and the sentiment head's distant data. */
+/**
+ * Joins the annotated sentiment labels (`<line index>\t<label>`, one per line) with the texts they
+ * label, by line: the texts stay in the shared folder, only the labels live in the repository.
+ */
+export function loadAnnotatedPool(texts: readonly LabelledText[], path = ANNOTATED_POOL_PATH): LabelledText[] {
+  if (!existsSync(path)) return [];
+  const rows: LabelledText[] = [];
+  for (const [n, line] of readFileSync(path, 'utf8').split('\n').entries()) {
+    if (line.trim() === '') continue;
+    const match = /^(\d+)\t([012])$/.exec(line.trim());
+    const row = match ? texts[Number(match[1])] : undefined;
+    if (!match || !row)
+      throw new Error(`${path}:${n + 1}: expected "<line index>\t<0|1|2>" for one of ${texts.length} texts`);
+    rows.push({ text: row.text, label: Number(match[2]) });
+  }
+  return rows;
+}
+
+/** What the embedded heads train on: the gold tweets, the support set, and the sentiment head's extra data. */
 export interface TrainingData {
   sentiment: LabelledText[];
   emotion: LabelledText[];
-  /** Trains the offensive head; its texts are also the sentiment head's unlabelled pool for self-training. */
   offensive: LabelledText[];
+  /** The offensive train texts with the sentiment labels annotated for Earshot. */
+  annotated: LabelledText[];
   support: SupportExample[];
 }
 
 /** The training data as `npm run eval`, the trainer and the bench all read it. */
 export function loadTrainingData(dataDir: string): TrainingData {
+  const offensive = loadTweetEval(dataDir, 'offensive', 'train');
   return {
     sentiment: loadTweetEval(dataDir, 'sentiment', 'val'),
     emotion: loadTweetEval(dataDir, 'emotion', 'train'),
-    offensive: loadTweetEval(dataDir, 'offensive', 'train'),
+    offensive,
+    annotated: loadAnnotatedPool(offensive),
     support: loadSupportSet(),
   };
 }

@@ -36,6 +36,8 @@ describeEachDatabase('X filtered stream', (handle) => {
     source = await createSource(db, { kind: 'system', name: 'test' }, { name: `x-${sourceCount}`, kind: 'x' }, null);
     pipeline = testPipeline(db);
     x.rules.clear();
+    // Each test reads X's recent search afresh: no post of an earlier test is in it.
+    x.posts.length = 0;
     x.rateLimitConnects = 0;
     x.silent = false;
   });
@@ -180,6 +182,24 @@ describeEachDatabase('X filtered stream', (handle) => {
     const rows = await db.select().from(items).where(eq(items.sourceId, source.id));
     expect(rows.every((r) => r.processedAt !== null)).toBe(true);
     expect((await getSource(db, source.id))?.cursor).toBe(after.id);
+  });
+
+  it('backfills the gap when a fresh source loses the stream before any post moved the cursor', async () => {
+    const { db } = handle();
+    await addStreamRule(db, xClients(x.url).app, lead, { sourceId: source.id, value: 'acme' });
+    const ingest = await startIngest();
+    await waitFor(() => ingest.status().backfills >= 1, 'first backfill finished');
+    // Nothing streamed yet, so no post has moved the cursor: the first backfill anchored it.
+    expect((await getSource(db, source.id))?.cursor).not.toBeNull();
+
+    x.dropStreams();
+    const missed = x.publish({ text: 'acme is down', author: omar, stream: false });
+    await waitFor(() => ingest.status().connects >= 2, 'reconnected');
+    await waitFor(async () => (await storedIds()).includes(missed.id), 'gap backfilled');
+    await waitFor(() => ingest.status().backfills >= 2, 'backfill finished');
+    await pipeline.idle();
+    expect(await storedIds()).toEqual([missed.id]);
+    expect((await getSource(db, source.id))?.cursor).toBe(missed.id);
   });
 
   it('backfills a gap opened while the cursor write for the post before it is still on its way', async () => {

@@ -37,6 +37,8 @@ export const X_TIMINGS: XTimings = {
 const WINDOW_MARGIN_MS = 10 * 60_000;
 /** Stream posts whose store failed, kept in memory for a retry; beyond this the backfill alone recovers them. */
 const MAX_HELD_POSTS = 1_000;
+/** How far before its first connection a fresh source's cursor is anchored (clock skew with X). */
+const ANCHOR_MARGIN_MS = 1_000;
 /** How long the rules read for tagging streamed posts are trusted before they are read again. */
 const RULE_CACHE_MS = 60_000;
 /** A failed look-up of our account (users/me) is tried again after this long, not on every post. */
@@ -450,9 +452,12 @@ export function createXIngest(options: XIngestOptions): XIngest {
 
   async function backfillOnce(current: NonNullable<typeof run>): Promise<void> {
     const generation = gapGeneration;
+    const startedAt = Date.now();
     await retryHeld();
-    // A streamed post's cursor write may still be on its way: read the cursor before it lands and a
-    // fresh source reads no cursor at all, so the backfill would skip the gap it is here to fill.
+    // A streamed post may still be storing, and its cursor write be on its way: read the cursor
+    // before they land and a fresh source reads no cursor at all, so the backfill would skip the gap
+    // it is here to fill. The chain as it stands now; posts arriving later wait for this backfill.
+    await postChain;
     await cursorWrite;
     const source = await getSource(db, sourceId);
     const since = source?.cursor ?? null;
@@ -465,6 +470,11 @@ export function createXIngest(options: XIngestOptions): XIngest {
       }
       newest = cursorAfter(sweep);
       backfillSweep = null;
+    } else {
+      // A fresh source has no gap behind it, but the stream can drop before any post moves the
+      // cursor (or while the first post is still storing): anchor it at this moment, so the backfill
+      // after that drop reads from here rather than taking the source for fresh again.
+      newest = idAt(new Date(startedAt - ANCHOR_MARGIN_MS));
     }
     if (generation !== gapGeneration || held.size > 0) {
       // Another gap opened, or a post failed to store, while we read: the cursor waits for the next round.
@@ -543,7 +553,17 @@ export function createXIngest(options: XIngestOptions): XIngest {
     return (await matchedTags(payload)) ?? [];
   }
 
-  async function handleStreamPayload(payload: StreamPayload, current: NonNullable<typeof run>): Promise<void> {
+  /**
+   * `contiguous`: the gap was closed when the post arrived, so every earlier post is stored or on the
+   * chain before it. Judged on arrival, not once the store is done: a disconnect in between opens a
+   * gap that starts after this post, and this post must still move the cursor for the backfill of
+   * that gap to start from it.
+   */
+  async function handleStreamPayload(
+    payload: StreamPayload,
+    current: NonNullable<typeof run>,
+    contiguous: boolean,
+  ): Promise<void> {
     const post = payload.data;
     if (!post?.id) return;
     try {
@@ -553,7 +573,7 @@ export function createXIngest(options: XIngestOptions): XIngest {
         return;
       }
       await receivePost(post, payload.includes, tags);
-      if (gapOpen || held.size > 0) pendingMax = maxId([post.id], pendingMax);
+      if (!contiguous || held.size > 0) pendingMax = maxId([post.id], pendingMax);
       else cursorWrite = writeCursor(post.id);
     } catch (err) {
       // The cursor stays below this post (nothing moves it while a post is held) and a backfill
@@ -595,7 +615,8 @@ export function createXIngest(options: XIngestOptions): XIngest {
           };
         });
         stream.on(ETwitterStreamEvent.Data, (payload: StreamPayload) => {
-          postChain = postChain.then(() => handleStreamPayload(payload, current));
+          const contiguous = !gapOpen;
+          postChain = postChain.then(() => handleStreamPayload(payload, current, contiguous));
         });
         stream.on(ETwitterStreamEvent.DataKeepAlive, () => {
           status.keepAlives += 1;

@@ -229,23 +229,45 @@ export function kFolds(n: number, k: number, seed = 7): number[][] {
 }
 
 /**
+ * k-fold cross-validation over `rows`: each fold's model is trained by `train` on the other folds and
+ * scored on its own, so no figure comes from a text its model saw labelled.
+ */
+function crossValidate<T extends { text: string }>(
+  featurize: Featurize,
+  rows: readonly T[],
+  labelOf: (row: T) => number,
+  train: (rest: T[]) => LinearModel,
+  k: number,
+  foldSeed?: number,
+) {
+  const gold: number[] = [];
+  const predicted: number[] = [];
+  for (const fold of kFolds(rows.length, k, foldSeed)) {
+    const test = new Set(fold);
+    const model = train(rows.filter((_, i) => !test.has(i)));
+    for (const i of fold) {
+      const row = rows[i]!;
+      gold.push(labelOf(row));
+      predicted.push(argmax(predictProbabilities(model, featurize(row.text))));
+    }
+  }
+  return { gold, predicted };
+}
+
+/**
  * Held-out sentiment figures: k-fold cross-validation over the gold tweets, each fold's model trained
  * without its test tweets (the support set, annotated tweets and emotion tweets stay in every
  * training fold).
  */
 export function crossValidateSentiment(featurize: Featurize, data: TrainingData, k = 10, foldSeed = 7) {
-  const gold: number[] = [];
-  const predicted: number[] = [];
-  for (const fold of kFolds(data.sentiment.length, k, foldSeed)) {
-    const test = new Set(fold);
-    const train = data.sentiment.filter((_, i) => !test.has(i));
-    const model = trainSentimentHead(featurize, train, data);
-    for (const i of fold) {
-      const row = data.sentiment[i]!;
-      gold.push(row.label);
-      predicted.push(argmax(predictProbabilities(model, featurize(row.text))));
-    }
-  }
+  const { gold, predicted } = crossValidate(
+    featurize,
+    data.sentiment,
+    (row) => row.label,
+    (rest) => trainSentimentHead(featurize, rest, data),
+    k,
+    foldSeed,
+  );
   return macroRecall(gold, predicted, 3);
 }
 
@@ -255,43 +277,27 @@ export function crossValidateSentiment(featurize: Featurize, data: TrainingData,
  * (a news-like tweet about a heated topic), which the val split alone does not show.
  */
 export function crossValidateAnnotated(featurize: Featurize, data: TrainingData, k = 5, foldSeed = 11) {
-  const gold: number[] = [];
-  const predicted: number[] = [];
-  for (const fold of kFolds(data.annotated.length, k, foldSeed)) {
-    const test = new Set(fold);
-    const model = trainSentimentHead(featurize, data.sentiment, {
-      ...data,
-      annotated: data.annotated.filter((_, i) => !test.has(i)),
-    });
-    for (const i of fold) {
-      const row = data.annotated[i]!;
-      gold.push(row.label);
-      predicted.push(argmax(predictProbabilities(model, featurize(row.text))));
-    }
-  }
+  const { gold, predicted } = crossValidate(
+    featurize,
+    data.annotated,
+    (row) => row.label,
+    (rest) => trainSentimentHead(featurize, data.sentiment, { ...data, annotated: rest }),
+    k,
+    foldSeed,
+  );
   return macroRecall(gold, predicted, 3);
 }
 
 /** Held-out category accuracy on the support set, by k-fold cross-validation. */
 export function crossValidateCategory(featurize: Featurize, support: readonly SupportExample[], k = 5) {
-  let correct = 0;
-  const gold: number[] = [];
-  const predicted: number[] = [];
-  for (const fold of kFolds(support.length, k)) {
-    const test = new Set(fold);
-    const model = trainCategoryHead(
-      featurize,
-      support.filter((_, i) => !test.has(i)),
-    );
-    for (const i of fold) {
-      const row = support[i]!;
-      const guess = argmax(predictProbabilities(model, featurize(row.text)));
-      gold.push(CATEGORIES.indexOf(row.category));
-      predicted.push(guess);
-      if (CATEGORIES[guess] === row.category) correct++;
-    }
-  }
-  return { accuracy: correct / support.length, macroF1: macroF1(gold, predicted, CATEGORIES.length) };
+  const { gold, predicted } = crossValidate(
+    featurize,
+    support,
+    (row) => CATEGORIES.indexOf(row.category),
+    (rest) => trainCategoryHead(featurize, rest),
+    k,
+  );
+  return { accuracy: accuracyOf(gold, predicted), macroF1: macroF1(gold, predicted, CATEGORIES.length) };
 }
 
 /**
@@ -300,20 +306,16 @@ export function crossValidateCategory(featurize: Featurize, support: readonly Su
  * keeps when the head is tuned for TweetEval.
  */
 export function crossValidateSupportSentiment(featurize: Featurize, data: TrainingData, k = 5) {
-  const gold: number[] = [];
-  const predicted: number[] = [];
-  for (const fold of kFolds(data.support.length, k)) {
-    const test = new Set(fold);
-    const model = trainSentimentHead(featurize, data.sentiment, {
-      ...data,
-      support: data.support.filter((_, i) => !test.has(i)),
-    });
-    for (const i of fold) {
-      const row = data.support[i]!;
-      gold.push(SENTIMENT_INDEX[row.sentiment]);
-      predicted.push(argmax(predictProbabilities(model, featurize(row.text))));
-    }
-  }
-  const accuracy = gold.filter((g, i) => g === predicted[i]).length / gold.length;
-  return { accuracy, ...macroRecall(gold, predicted, 3) };
+  const { gold, predicted } = crossValidate(
+    featurize,
+    data.support,
+    (row) => SENTIMENT_INDEX[row.sentiment],
+    (rest) => trainSentimentHead(featurize, data.sentiment, { ...data, support: rest }),
+    k,
+  );
+  return { accuracy: accuracyOf(gold, predicted), ...macroRecall(gold, predicted, 3) };
+}
+
+function accuracyOf(gold: readonly number[], predicted: readonly number[]): number {
+  return gold.filter((g, i) => g === predicted[i]).length / gold.length;
 }

@@ -50,6 +50,8 @@ describe('embedded training helpers', () => {
     expect(() => loadAnnotatedPool(texts, writeLabels('0\t1\n1\t3\n'))).toThrow(/labels\.tsv:2: expected/);
     expect(() => loadAnnotatedPool(texts, writeLabels('7\t0\n'))).toThrow(/:1: .*one of 3 texts/);
     expect(loadAnnotatedPool(texts, join(tmpdir(), 'no-such-earshot-labels.tsv'))).toEqual([]);
+    // A data folder without the offensive split trains without the annotations, as without the split.
+    expect(loadAnnotatedPool([], writeLabels('0\t1\n'))).toEqual([]);
   });
 
   const offensiveTrain = loadTweetEval(DEFAULT_DATA_DIR, 'offensive', 'train');

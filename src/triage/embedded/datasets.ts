@@ -68,7 +68,8 @@ export function loadSupportSet(path = SUPPORT_SET_PATH): SupportExample[] {
  * label, by line: the texts stay in the shared folder, only the labels live in the repository.
  */
 export function loadAnnotatedPool(texts: readonly LabelledText[], path = ANNOTATED_POOL_PATH): LabelledText[] {
-  if (!existsSync(path)) return [];
+  // A data folder without the texts trains without them, as a missing TweetEval split does.
+  if (texts.length === 0 || !existsSync(path)) return [];
   const rows: LabelledText[] = [];
   for (const [n, line] of readFileSync(path, 'utf8').split('\n').entries()) {
     if (line.trim() === '') continue;
@@ -85,6 +86,7 @@ export function loadAnnotatedPool(texts: readonly LabelledText[], path = ANNOTAT
 export interface TrainingData {
   sentiment: LabelledText[];
   emotion: LabelledText[];
+  /** Trains the offensive head. */
   offensive: LabelledText[];
   /** The offensive train texts with the sentiment labels annotated for Earshot. */
   annotated: LabelledText[];
